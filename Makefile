@@ -1,0 +1,35 @@
+# okenv — developer entry points. Everything runs from a local .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo sandbox test lint typecheck completions bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## demo: fake Okta org + STS on loopback, then `eval "$(okenv demo)"` and `okenv exec demo -- …`
+demo: $(STAMP)
+	$(BIN)/python -m tests.fakes.sandbox demo
+
+## sandbox: the same sandbox, with an interactive shell that has okenv configured
+sandbox: $(STAMP)
+	$(BIN)/python -m tests.fakes.sandbox shell
+
+## test: every test (unit, end-to-end, real shells), then lint and type checks
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(MAKE) lint typecheck
+
+lint: $(STAMP)
+	$(BIN)/ruff check okenv tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from okenv.cli import main
+
+main()

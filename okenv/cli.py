@@ -1,0 +1,406 @@
+"""The command line: the only module that imports typer.
+
+It turns flags into calls of the core and exceptions into exit codes and one-line messages
+(SPEC.md). stdout carries only shell code, JSON or the listing asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from okenv import __version__
+from okenv.cache import CredentialCache
+from okenv.config import Profile, parse_duration, resolve_profile
+from okenv.credentials import Credentials, rfc3339
+from okenv.errors import Interrupted, OkenvError, UsageError
+from okenv.paths import cache_dir, config_path
+
+if TYPE_CHECKING:
+    from okenv.prompt import Prompter
+
+COMMANDS = (
+    "env",
+    "exec",
+    "login",
+    "roles",
+    "status",
+    "credential-process",
+    "unset",
+    "logout",
+)
+
+app = typer.Typer(
+    name="okenv",
+    help="Okta sign-in to short-lived AWS credentials in your shell.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# -- shared options ------------------------------------------------------------------------
+
+ProfileArg = Annotated[str, typer.Argument(help="Profile name from the config file.")]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="Role ARN or ACCOUNT/ROLE_NAME.", show_default=False)
+]
+DurationOpt = Annotated[
+    str | None, typer.Option("--duration", help="Session length: 15m..12h or seconds.")
+]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region to export.")]
+UsernameOpt = Annotated[str | None, typer.Option("--username", help="Okta username.")]
+FactorOpt = Annotated[
+    str | None, typer.Option("--factor", help="MFA factor: totp, push, sms, call, email, …")
+]
+NoInputOpt = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt; fail with a clear error instead.")
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Trace each step on stderr (secrets redacted).")
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Ignore cached credentials and log in again.")
+]
+ShellOpt = Annotated[
+    str | None,
+    typer.Option("--shell", help="bash, zsh, fish or powershell (default: detected)."),
+]
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"okenv: warning: {message}\n")
+
+
+def _trace(message: str) -> None:
+    sys.stderr.write(f"okenv: debug: {message}\n")
+
+
+@dataclass
+class LoginOptions:
+    role: str | None = None
+    duration: str | None = None
+    region: str | None = None
+    username: str | None = None
+    factor: str | None = None
+    no_input: bool = False
+    debug: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "duration": parse_duration(self.duration) if self.duration else None,
+            "region": self.region,
+            "username": self.username,
+            "factor": self.factor.lower() if self.factor else None,
+        }
+
+
+def _profile(name: str, options: LoginOptions) -> Profile:
+    return resolve_profile(
+        name,
+        path=config_path(),
+        environ=os.environ,
+        overrides=options.overrides(),
+        warn=_warn,
+    )
+
+
+def _cache() -> CredentialCache:
+    return CredentialCache(cache_dir(), warn=_warn)
+
+
+def _prompter(no_input: bool) -> Prompter:
+    from okenv.prompt import make_prompter
+
+    return make_prompter(no_input)
+
+
+def _credentials(
+    profile: Profile, options: LoginOptions, *, force: bool
+) -> tuple[Credentials, bool]:
+    """Cached credentials, or a login (imported only now: the hit path stays light)."""
+    from okenv.provider import cached_credentials
+
+    def fetch() -> Credentials:
+        from okenv.login import Secrets, login
+
+        secrets = Secrets(
+            password=os.environ.get("OKENV_PASSWORD") or None,
+            totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+        )
+        trace = _trace if options.debug else None
+        return login(profile, secrets, _prompter(options.no_input), trace)
+
+    creds, cached = cached_credentials(profile, cache=_cache(), fetch=fetch, force=force)
+    if options.debug:
+        _trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
+    return creds, cached
+
+
+def _shell(name: str | None) -> str:
+    from okenv.shells import detect_shell, normalize_shell
+
+    return normalize_shell(name) if name else detect_shell()
+
+
+def _lifetime(seconds: float) -> str:
+    if seconds <= 0:
+        return "expired"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command("env")
+def env_command(
+    profile: ProfileArg,
+    shell: ShellOpt = None,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print shell code that sets the profile's credentials (log in when needed)."""
+    from okenv.env import credentials_env
+    from okenv.shells import render
+
+    options = LoginOptions(role, duration, region, username, factor, no_input, debug)
+    target = _shell(shell)
+    resolved = _profile(profile, options)
+    creds, _ = _credentials(resolved, options, force=force)
+    sys.stdout.write(render(target, credentials_env(resolved.name, creds)))
+
+
+@app.command("exec", context_settings={"allow_interspersed_args": False})
+def exec_command(
+    profile: ProfileArg,
+    command: Annotated[list[str], typer.Argument(help="The command to run, after --.")],
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Run COMMAND with the profile's credentials in its environment."""
+    from okenv import run
+    from okenv.env import credentials_env
+
+    options = LoginOptions(role, duration, region, username, factor, no_input, debug)
+    run.check_nesting(os.environ, profile, force)
+    resolved = _profile(profile, options)
+    creds, _ = _credentials(resolved, options, force=force)
+    environment = run.build_environment(os.environ, credentials_env(resolved.name, creds))
+    run.exec_command(command, environment)
+
+
+@app.command("login")
+def login_command(
+    profile: ProfileArg,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Log in and fill the cache; say on stderr until when the credentials are valid."""
+    options = LoginOptions(role, duration, region, username, factor, no_input, debug)
+    resolved = _profile(profile, options)
+    creds, cached = _credentials(resolved, options, force=force)
+    source = "cached credentials" if cached else "logged in"
+    sys.stderr.write(
+        f"okenv: {resolved.name}: {source} for {creds.role_arn}, valid until "
+        f"{rfc3339(creds.expiration)} ({_lifetime(creds.remaining())})\n"
+    )
+
+
+@app.command("credential-process")
+def credential_process_command(
+    profile: ProfileArg,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the AWS credential_process JSON (Version 1) for the profile."""
+    options = LoginOptions(role, duration, region, username, factor, no_input, debug)
+    resolved = _profile(profile, options)
+    creds, _ = _credentials(resolved, options, force=force)
+    document = {
+        "Version": 1,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+        "SessionToken": creds.session_token,
+        "Expiration": rfc3339(creds.expiration),
+    }
+    sys.stdout.write(json.dumps(document) + "\n")
+
+
+@app.command("roles")
+def roles_command(
+    profile: ProfileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """List the roles the login grants."""
+    from okenv.login import Secrets, fetch_assertion
+
+    options = LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug)
+    resolved = _profile(profile, options)
+    secrets = Secrets(
+        password=os.environ.get("OKENV_PASSWORD") or None,
+        totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+    )
+    assertion = fetch_assertion(resolved, secrets, _prompter(no_input), _trace if debug else None)
+    rows = [
+        {"account_id": r.account_id, "alias": None, "role": r.name, "arn": r.arn}
+        for r in assertion.roles
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['account_id']}  {row['role']:<24}  {row['arn']}\n")
+
+
+@app.command("status")
+def status_command(
+    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Remaining lifetime of active or cached credentials (exit 1 when none is valid)."""
+    now = time.time()
+    rows: list[dict[str, Any]] = []
+    active = os.environ.get("OKENV_PROFILE")
+    expires = os.environ.get("OKENV_EXPIRES_AT", "")
+    if active and expires.isdigit() and profile in (None, active):
+        rows.append({"profile": active, "source": "environment", "expires_at": int(expires)})
+    if not rows:
+        for name, creds in _cache().entries():
+            if profile in (None, name):
+                rows.append({"profile": name, "source": "cache", "expires_at": creds.expires_at})
+    for row in rows:
+        row["remaining"] = max(0, int(row["expires_at"] - now))
+        row["valid"] = row["remaining"] > 0
+    if as_json:
+        sys.stdout.write(json.dumps(rows) + "\n")
+    elif not rows:
+        sys.stdout.write(f"{profile or 'okenv'}: no credentials\n")
+    for row in [] if as_json else rows:
+        sys.stdout.write(f"{row['profile']}: {_lifetime(row['remaining'])} ({row['source']})\n")
+    raise typer.Exit(0 if any(row["valid"] for row in rows) else 1)
+
+
+@app.command("unset")
+def unset_command(shell: ShellOpt = None) -> None:
+    """Print shell code that removes everything okenv sets."""
+    from okenv.env import unset_env
+    from okenv.shells import render
+
+    sys.stdout.write(render(_shell(shell), unset_env()))
+
+
+@app.command("logout")
+def logout_command(
+    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+) -> None:
+    """Forget cached credentials."""
+    count = _cache().remove(profile)
+    sys.stderr.write(f"okenv: forgot {count} cached credential set(s)\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"okenv {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Okta sign-in to short-lived AWS credentials in your shell.
+
+    `okenv PROFILE` is `okenv env PROFILE`.
+    """
+
+
+# -- the funnel: exceptions → exit codes ---------------------------------------------------
+
+
+def _with_default_command(args: list[str]) -> list[str]:
+    """``okenv PROFILE [...]`` means ``okenv env PROFILE [...]``."""
+    if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+        return ["env", *args]
+    return args
+
+
+def _report(exc: OkenvError) -> None:
+    sys.stderr.write(f"okenv: {exc.message}\n")
+    if exc.hint:
+        sys.stderr.write(f"okenv: {exc.hint}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args
+    code: int
+    try:
+        result = app(args=args, prog_name="okenv", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except OkenvError as exc:
+        _report(exc)
+        code = exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        _report(Interrupted("interrupted"))
+        code = Interrupted.exit_code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.TyperException as exc:  # click's usage errors: bad flag, missing argument
+        exc.show()  # type: ignore[attr-defined]
+        code = UsageError.exit_code
+    except BrokenPipeError:
+        code = 1
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()  # frames only: locals are never printed
+        sys.stderr.write(f"okenv: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write("okenv: run again with --debug and report it\n")
+        code = 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
+    sys.exit(code)

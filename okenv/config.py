@@ -1,0 +1,223 @@
+"""The config file (TOML), the ``OKENV_*`` environment and flags → one frozen :class:`Profile`.
+
+Precedence: flags > environment > ``[profiles.NAME]`` > ``[defaults]`` > built-in defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from okenv.errors import ConfigError, UsageError
+
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware")
+ENGINES = ("auto", "classic", "idx")
+MIN_DURATION = 900
+MAX_DURATION = 43200
+DEFAULT_DURATION = 3600
+
+# key → expected TOML type(s); anything else in a profile draws a warning, not a failure.
+KNOWN_KEYS: dict[str, tuple[type, ...]] = {
+    "app_url": (str,),
+    "username": (str,),
+    "factor": (str,),
+    "duration": (str, int),
+    "region": (str,),
+    "role": (str,),
+    "assume_role": (str,),
+    "assume_role_session_name": (str,),
+    "external_id": (str,),
+    "engine": (str,),
+}
+
+_DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    app_url: str
+    username: str | None = None
+    factor: str = "auto"
+    duration: int = DEFAULT_DURATION
+    region: str | None = None
+    role: str | None = None
+    assume_role: str | None = None
+    assume_role_session_name: str | None = None
+    external_id: str | None = None
+    engine: str = "auto"
+
+    @property
+    def org_url(self) -> str:
+        """The Okta org: scheme and host (and port) of ``app_url``."""
+        parts = urlsplit(self.app_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def fingerprint(self) -> str:
+        """Changes whenever a setting that shapes the credentials changes (cache key part)."""
+        material = "\0".join(
+            str(v)
+            for v in (
+                self.app_url,
+                self.username,
+                self.role,
+                self.region,
+                self.assume_role,
+                self.external_id,
+            )
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def parse_duration(value: str | int) -> int:
+    """``"15m"``, ``"1h"``, ``"1h30m"``, ``"3600"`` or ``3600`` → seconds within 15m..12h."""
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid duration: {value!r}")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        text = value.strip().lower()
+        if text.isdigit():
+            seconds = int(text)
+        else:
+            match = _DURATION_RE.match(text)
+            if not text or not match:
+                raise ConfigError(
+                    f"invalid duration: {value!r}", hint="use e.g. 15m, 1h, 12h or seconds"
+                )
+            seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
+    if not MIN_DURATION <= seconds <= MAX_DURATION:
+        raise ConfigError(
+            f"duration {value!r} is out of range", hint="AWS accepts 15m (900) to 12h (43200)"
+        )
+    return seconds
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_org_url(url: str, what: str = "app_url") -> None:
+    """https only, except on a loopback host (local testing)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"{what} is not a URL: {url!r}",
+            hint="copy the AWS app's embed link from the Okta dashboard",
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{what} must use https: {url}", hint="http:// is accepted only on loopback hosts"
+        )
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """Parse the TOML file; a missing file is an empty config."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts "(at line N, column M)" in its message.
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    for table in ("defaults", "profiles"):
+        if table in data and not isinstance(data[table], dict):
+            raise ConfigError(f"{path}: [{table}] must be a table")
+    for name, body in data.get("profiles", {}).items():
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: profiles.{name} must be a table")
+    return data
+
+
+def profile_names(data: Mapping[str, Any]) -> list[str]:
+    return sorted(data.get("profiles", {}))
+
+
+def _check_table(
+    path: Path, where: str, table: Mapping[str, Any], warn: Callable[[str], None]
+) -> None:
+    for key, value in table.items():
+        types = KNOWN_KEYS.get(key)
+        if types is None:
+            warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
+        elif not isinstance(value, types) or isinstance(value, bool):
+            kind = " or ".join("string" if t is str else "integer" for t in types)
+            raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
+
+
+def resolve_profile(
+    name: str,
+    *,
+    path: Path,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+    warn: Callable[[str], None] = lambda _msg: None,
+) -> Profile:
+    """Build the profile ``name`` from file, environment and flag ``overrides``."""
+    data = read_config(path)
+    profiles: dict[str, Any] = data.get("profiles", {})
+    if name not in profiles:
+        known = ", ".join(profile_names(data)) or "none"
+        where = str(path) if path.exists() else f"{path} (missing)"
+        raise UsageError(
+            f"unknown profile {name!r}",
+            hint=f"profiles in {where}: {known}",
+        )
+    defaults = data.get("defaults", {})
+    _check_table(path, "defaults", defaults, warn)
+    _check_table(path, f"profiles.{name}", profiles[name], warn)
+    merged: dict[str, Any] = {k: v for k, v in defaults.items() if k in KNOWN_KEYS}
+    merged.update({k: v for k, v in profiles[name].items() if k in KNOWN_KEYS})
+    if environ.get("OKENV_USERNAME"):
+        merged["username"] = environ["OKENV_USERNAME"]
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+
+    app_url = merged.get("app_url")
+    if not app_url:
+        raise ConfigError(
+            f"profile {name!r} has no app_url",
+            hint=f"set app_url (the AWS app's embed link) in [profiles.{name}] or [defaults]",
+        )
+    check_org_url(app_url)
+    factor = str(merged.get("factor", "auto")).lower()
+    if factor not in FACTORS and not factor.endswith("-totp"):
+        raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
+    engine = str(merged.get("engine", "auto")).lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
+    return Profile(
+        name=name,
+        app_url=app_url,
+        username=merged.get("username") or None,
+        factor=factor,
+        duration=parse_duration(merged.get("duration", DEFAULT_DURATION)),
+        region=merged.get("region") or None,
+        role=merged.get("role") or None,
+        assume_role=merged.get("assume_role") or None,
+        assume_role_session_name=merged.get("assume_role_session_name") or None,
+        external_id=merged.get("external_id") or None,
+        engine=engine,
+    )
+
+
+def valid_profile_name(name: str) -> bool:
+    return bool(_PROFILE_NAME_RE.match(name))

@@ -1,0 +1,86 @@
+"""One exception tree for everything okenv reports to a user.
+
+    OkenvError                      (exit 1)
+    ├── UsageError                  (exit 2)  bad flag, unknown profile
+    │   └── ConfigError             (exit 2)  bad TOML, missing key, bad value
+    ├── AuthenticationError         (exit 3)  password, MFA, lockout, no terminal to ask on
+    │   └── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    ├── AuthorizationError          (exit 4)  role not granted, STS AccessDenied
+    │   └── RoleNotFoundError       (exit 4)
+    ├── ServiceError                (exit 5)  Okta or AWS failed or answered the unexpected
+    │   ├── OktaError               (exit 5)
+    │   ├── SamlError               (exit 5)
+    │   ├── StsError                (exit 5)
+    │   └── NetworkError            (exit 5)  refused, timeout, TLS, DNS
+    ├── CommandNotFoundError        (exit 127) `okenv exec` could not find the command
+    └── Interrupted                 (exit 130) Ctrl-C
+
+Each error carries a one-line ``message`` (what happened) and an optional ``hint`` (what to
+do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class OkenvError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(OkenvError):
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    pass
+
+
+class AuthenticationError(OkenvError):
+    exit_code = 3
+
+
+class NoInputError(AuthenticationError):
+    pass
+
+
+class AuthorizationError(OkenvError):
+    exit_code = 4
+
+
+class RoleNotFoundError(AuthorizationError):
+    pass
+
+
+class ServiceError(OkenvError):
+    exit_code = 5
+
+
+class OktaError(ServiceError):
+    pass
+
+
+class SamlError(ServiceError):
+    pass
+
+
+class StsError(ServiceError):
+    pass
+
+
+class NetworkError(ServiceError):
+    pass
+
+
+class CommandNotFoundError(OkenvError):
+    exit_code = 127
+
+
+class Interrupted(OkenvError):
+    exit_code = 130

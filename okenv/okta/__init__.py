@@ -1,0 +1,1 @@
+"""Okta: the HTTP plumbing, the Classic authn API and the pages the app link returns."""

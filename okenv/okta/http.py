@@ -1,0 +1,185 @@
+"""HTTP to one Okta org: a MechanicalSoup browser whose requests session also speaks the JSON API.
+
+Every request has a timeout, TLS verification stays on (``REQUESTS_CA_BUNDLE`` is honoured
+by requests), redirects are followed by hand and only within the org's origin, so the
+password, tokens and cookies never reach another host.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import mechanicalsoup
+import requests
+
+from okenv import __version__
+from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
+from okenv.redact import redact_url
+
+TIMEOUT = (5.0, 20.0)  # connect, read (seconds)
+MAX_REDIRECTS = 10
+JSON_TYPES = ("application/json", "application/ion+json")
+
+Trace = Callable[[str], None]
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+class OktaHttp:
+    """One org, one connection pool, one cookie jar."""
+
+    def __init__(self, org_url: str, *, trace: Trace | None = None) -> None:
+        self.org_url = org_url.rstrip("/")
+        self._origin = _origin(self.org_url)
+        self._trace = trace
+        self.browser = mechanicalsoup.Browser(
+            soup_config={"features": "html.parser"},
+            user_agent=f"okenv/{__version__}",
+        )
+        self.session: requests.Session = self.browser.session
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _check_origin(self, url: str) -> None:
+        if _origin(url) != self._origin:
+            raise OktaError(
+                f"Okta sent okenv to another host ({urlsplit(url).netloc}); refusing to follow",
+                hint=f"only {self.org_url} is trusted with your credentials",
+            )
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        self._check_origin(url)
+        start = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs
+            )
+        except requests.exceptions.SSLError as exc:
+            raise NetworkError(
+                f"TLS certificate verification failed for {self.org_url}: {_reason(exc)}",
+                hint="if your network uses its own CA, point REQUESTS_CA_BUNDLE at its bundle",
+            ) from None
+        except requests.exceptions.Timeout:
+            raise NetworkError(
+                f"Okta at {self.org_url} did not answer within {TIMEOUT[1]:.0f} s",
+                hint="check your network or VPN and try again",
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise NetworkError(
+                f"cannot reach Okta at {self.org_url}: {_reason(exc)}",
+                hint="check the app_url in your config and your network",
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"request to Okta failed: {_reason(exc)}") from None
+        if self._trace:
+            elapsed = (time.monotonic() - start) * 1000
+            self._trace(f"{method} {redact_url(url)} → {response.status_code} ({elapsed:.0f} ms)")
+        return response
+
+    # -- the JSON API ---------------------------------------------------------------------
+
+    def post_json(self, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST JSON, return the JSON object of a 2xx answer; map Okta's errors to ours."""
+        response = self._send(
+            "POST",
+            urljoin(self.org_url + "/", url),
+            json=dict(body),
+            headers={"Accept": "application/json", "Content-Type": "application/json"},
+        )
+        data = _json_body(response)
+        if 200 <= response.status_code < 300 and data is not None:
+            return data
+        raise okta_error(response, data)
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def open_page(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET a page, following same-origin redirects; returns the BeautifulSoup of the end."""
+        target = urljoin(self.org_url + "/", url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._send("GET", target, params=params)
+            params = None
+            if response.is_redirect:
+                target = urljoin(response.url, response.headers["Location"])
+                continue
+            if response.status_code >= 400:
+                raise okta_error(response, _json_body(response))
+            mechanicalsoup.Browser.add_soup(response, self.browser.soup_config)
+            return getattr(response, "soup", None)
+        raise OktaError(f"Okta redirected more than {MAX_REDIRECTS} times (a redirect loop)")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 exception, short."""
+    text = str(exc)
+    for marker in ("Caused by ", "] "):
+        if marker in text:
+            text = text.rsplit(marker, 1)[-1]
+    return text.strip("()'\" ")[:200] or type(exc).__name__
+
+
+def _json_body(response: requests.Response) -> dict[str, Any] | None:
+    ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if ctype not in JSON_TYPES:
+        return None
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# Okta error codes a user can act on → (exception class, message, hint)
+_OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {
+    "E0000004": (
+        AuthenticationError,
+        "Okta rejected the username or password",
+        "check both (OKENV_USERNAME / username in the config) and try again",
+    ),
+    "E0000011": (AuthenticationError, "the Okta sign-in transaction expired", "start over"),
+    "E0000068": (AuthenticationError, "the MFA code was not accepted", None),
+    "E0000069": (
+        AuthenticationError,
+        "the Okta account is locked",
+        "unlock it in a browser or ask your Okta admin",
+    ),
+    "E0000082": (
+        AuthenticationError,
+        "the MFA code was already used",
+        "wait for the next code and try again",
+    ),
+    "E0000083": (
+        AuthenticationError,
+        "the MFA code is outside its time window",
+        "check the clock of the device that makes the codes",
+    ),
+}
+
+
+def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> OkenvError:
+    status = response.status_code
+    if data is None:
+        ctype = response.headers.get("Content-Type", "unknown").split(";")[0] or "unknown"
+        if status >= 500:
+            return OktaError(f"Okta answered HTTP {status}", hint="Okta may be down; try again")
+        return OktaError(
+            f"Okta answered HTTP {status} with {ctype} where JSON was expected",
+            hint="is app_url the Okta org's AWS app link?",
+        )
+    code = str(data.get("errorCode", ""))
+    summary = str(data.get("errorSummary", "")).strip() or f"HTTP {status}"
+    if code in _OKTA_ERRORS:
+        cls, message, hint = _OKTA_ERRORS[code]
+        return cls(message, hint=hint)
+    if status == 429 or code == "E0000047":
+        return OktaError("Okta's rate limit was hit", hint="wait a minute before trying again")
+    if status >= 500:
+        return OktaError(f"Okta answered HTTP {status}: {summary}", hint="try again later")
+    return OktaError(f"Okta answered HTTP {status}: {summary}" + (f" ({code})" if code else ""))
