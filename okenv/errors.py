@@ -11,7 +11,9 @@
     │   ├── OktaError               (exit 5)
     │   ├── SamlError               (exit 5)
     │   ├── StsError                (exit 5)
+    │   │   └── DurationTooLongError (exit 5)  DurationSeconds over the role's MaxSessionDuration
     │   └── NetworkError            (exit 5)  refused, timeout, TLS, DNS
+    ├── CommandNotExecutableError   (exit 126) `okenv exec` found the command but cannot run it
     ├── CommandNotFoundError        (exit 127) `okenv exec` could not find the command
     └── Interrupted                 (exit 130) Ctrl-C
 
@@ -74,8 +76,16 @@ class StsError(ServiceError):
     pass
 
 
+class DurationTooLongError(StsError):
+    """STS refused the requested DurationSeconds: it exceeds the role's MaxSessionDuration."""
+
+
 class NetworkError(ServiceError):
     pass
+
+
+class CommandNotExecutableError(OkenvError):
+    exit_code = 126
 
 
 class CommandNotFoundError(OkenvError):

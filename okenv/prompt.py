@@ -1,0 +1,200 @@
+"""All of okenv's conversation with the user happens here, and never on stdout.
+
+stdout may be captured by ``eval $(okenv prod)`` or by an SDK running ``credential_process``,
+so prompts are read from and written to the controlling terminal (``/dev/tty``), which works
+even when stdin and stdout are redirected. Without a terminal, or under ``--no-input``, a
+prompt is an error that says what was needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from okenv.errors import Interrupted, NoInputError, UsageError
+
+CHOICE_TRIES = 5
+
+
+class Prompter(Protocol):
+    interactive: bool
+
+    def ask(self, label: str, *, secret: bool = False) -> str: ...
+
+    def choose(self, title: str, options: Sequence[str]) -> int: ...
+
+    def info(self, message: str) -> None: ...
+
+
+def _render_label(label: str) -> str:
+    """``"Password"`` → ``"Password: "``; a label that ends in a space is used as is."""
+    if not label or label[-1].isspace():
+        return label
+    return f"{label} " if label.endswith((":", "?")) else f"{label}: "
+
+
+def _describe(label: str) -> str:
+    """``"Okta password for alice: "`` → ``"okta password for alice"``, for error messages."""
+    text = label.strip().rstrip(":?").strip() or "an answer"
+    return text[0].lower() + text[1:]
+
+
+class TerminalPrompter:
+    """Reads answers from the terminal and writes prompts to it."""
+
+    interactive: bool = True
+
+    def __init__(self, read_fd: int, write_fd: int, *, owns_fd: bool = False) -> None:
+        self._read_fd = read_fd
+        self._write_fd = write_fd
+        self._owns_fd = owns_fd
+
+    @classmethod
+    def open(cls) -> TerminalPrompter | None:
+        """The controlling terminal, else stdin/stderr when stdin is a terminal, else None."""
+        flags = os.O_RDWR | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open("/dev/tty", flags)
+        except OSError:
+            pass
+        else:
+            if os.isatty(fd):
+                return cls(fd, fd, owns_fd=True)
+            os.close(fd)
+        try:
+            if sys.stdin is not None and sys.stdin.isatty():
+                return cls(sys.stdin.fileno(), sys.stderr.fileno())
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def close(self) -> None:
+        if self._owns_fd and self._read_fd >= 0:
+            os.close(self._read_fd)
+            self._read_fd = self._write_fd = -1
+
+    # -- low level --------------------------------------------------------------------------
+
+    def _write(self, text: str) -> None:
+        data = text.encode("utf-8", "replace")
+        while data:
+            written = os.write(self._write_fd, data)
+            data = data[written:]
+
+    def _read_line(self) -> str:
+        """One line from the terminal (canonical mode does the editing), without its newline."""
+        chunks: list[bytes] = []
+        while True:
+            chunk = os.read(self._read_fd, 4096)
+            if not chunk:  # Ctrl-D on an empty line, or the terminal went away
+                if not chunks:
+                    raise NoInputError(
+                        "no answer (end of input)",
+                        hint="answer the prompt, or use --no-input with the values configured",
+                    )
+                break
+            chunks.append(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        line = b"".join(chunks).decode("utf-8", "replace")
+        return line.removesuffix("\n").removesuffix("\r")
+
+    # -- the Prompter API -------------------------------------------------------------------
+
+    def ask(self, label: str, *, secret: bool = False) -> str:
+        """The answer to ``label``: secrets keep their spaces, other answers are stripped."""
+        try:
+            if secret:
+                # No echo first, then the prompt: nothing typed after the prompt is shown.
+                return self._ask_secret(label)
+            self._write(_render_label(label))
+            return self._read_line().strip()
+        except KeyboardInterrupt:
+            if not secret:  # a secret prompt has already ended its line
+                self._write("\n")
+            raise Interrupted("interrupted") from None
+
+    def _ask_secret(self, label: str) -> str:
+        try:
+            import termios
+        except ImportError:  # pragma: no cover - Windows
+            import getpass
+
+            return getpass.getpass(_render_label(label), stream=sys.stderr)
+        try:
+            saved = termios.tcgetattr(self._read_fd)
+        except termios.error:  # pragma: no cover - not a terminal after all
+            self._write(_render_label(label))
+            return self._read_line()
+        quiet = list(saved)
+        quiet[3] &= ~termios.ECHO
+        try:
+            termios.tcsetattr(self._read_fd, termios.TCSAFLUSH, quiet)
+            self._write(_render_label(label))
+            return self._read_line()
+        finally:
+            termios.tcsetattr(self._read_fd, termios.TCSADRAIN, saved)
+            self._write("\n")  # the user's Enter was not echoed
+
+    def choose(self, title: str, options: Sequence[str]) -> int:
+        """A numbered menu; the 0-based index of the option picked."""
+        if not options:
+            raise UsageError(f"{title.rstrip(':')}: nothing to choose from")
+        if len(options) == 1:
+            return 0
+        width = len(str(len(options)))
+        lines = [title] + [f"  {n:>{width}}) {text}" for n, text in enumerate(options, 1)]
+        self._write("\n".join(lines) + "\n")
+        for _ in range(CHOICE_TRIES):
+            answer = self.ask(f"Choose [1-{len(options)}]: ")
+            if answer.isdigit() and 1 <= int(answer) <= len(options):
+                return int(answer) - 1
+            self._write(f"Please enter a number from 1 to {len(options)}.\n")
+        raise UsageError("no valid choice", hint=f"answer with a number from 1 to {len(options)}")
+
+    def info(self, message: str) -> None:
+        """A line for the user, on the terminal they answer prompts on."""
+        self._write(message.rstrip("\n") + "\n")
+
+
+class NoInputPrompter:
+    """Never asks: every prompt is an error saying what was needed."""
+
+    interactive: bool = False
+
+    def __init__(self, reason: str = "--no-input was given") -> None:
+        self.reason = reason
+
+    def _hint(self) -> str:
+        if self.reason.startswith("--no-input"):
+            return (
+                "configure the value (config file, OKENV_USERNAME, OKENV_PASSWORD, "
+                "OKENV_TOTP_SECRET, --role) or run without --no-input"
+            )
+        return "run `okenv login PROFILE` in a terminal first, or configure the value"
+
+    def ask(self, label: str, *, secret: bool = False) -> str:
+        raise NoInputError(f"{_describe(label)} needed but {self.reason}", hint=self._hint())
+
+    def choose(self, title: str, options: Sequence[str]) -> int:
+        if len(options) == 1:
+            return 0
+        raise NoInputError(
+            f"a choice is needed ({_describe(title)}) but {self.reason}", hint=self._hint()
+        )
+
+    def info(self, message: str) -> None:
+        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.flush()
+
+
+def make_prompter(no_input: bool) -> Prompter:
+    """The terminal when there is one and input is allowed; else a prompter that refuses."""
+    if no_input:
+        return NoInputPrompter()
+    terminal = TerminalPrompter.open()
+    if terminal is None:
+        return NoInputPrompter("there is no terminal to ask on")
+    return terminal
