@@ -1,0 +1,251 @@
+"""Shell code that sets and unsets environment variables, quoted so that no value runs code.
+
+Every statement is one line ending in ``;`` and no value puts a line break into the output
+(nor, for bash and zsh, a blank or glob character), so the code works the same whether the
+user writes ``eval "$(okenv x)"``, unquoted ``eval $(okenv x)`` (bash and zsh split the
+output into words and glob them; fish's ``eval (okenv x)`` splits it into lines), pipes it
+into ``source`` or ``Invoke-Expression`` line by line, or joins the lines with spaces.
+
+Quoting per shell:
+
+- bash, zsh: ANSI-C ``$'...'``. Only ``[A-Za-z0-9_.,:/+=@%-]`` and printable non-blank
+  non-ASCII characters stand as themselves; every other character is written as the
+  ``\\xHH`` escapes of its UTF-8 bytes (both shells read ``\\xHH`` as one byte and take at
+  most two hex digits).
+- posix: plain single quotes, ``'`` written as ``'\\''``. Exact under ``eval "$(...)"``; an
+  unquoted ``eval $(...)`` collapses runs of blanks (there is no portable escape).
+- fish: single quotes (only ``\\\\`` and ``\\'`` are escapes inside them); control and
+  line-separator characters are written outside the quotes as ``\\xHH`` / ``\\uHHHH``.
+- powershell: single quotes with ``'`` and its look-alikes U+2018..U+201B doubled (PowerShell
+  ends a verbatim string at any of them); control and line-separator characters are
+  concatenated in as ``[char]0xHH``, so no statement spans two lines.
+
+NUL cannot be in an environment variable and lone surrogates cannot be written as UTF-8:
+both raise :class:`ValueError`, as does a variable name that is not ``[A-Za-z_][A-Za-z0-9_]*``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+from okenv.errors import UsageError
+
+SHELLS: tuple[str, ...] = ("bash", "zsh", "fish", "powershell")
+"""The shells ``--shell`` accepts (plus the alias ``pwsh``); ``posix`` is the fallback."""
+
+POSIX = "posix"
+
+_ALIASES: dict[str, str] = {
+    "bash": "bash",
+    "zsh": "zsh",
+    "fish": "fish",
+    "powershell": "powershell",
+    "pwsh": "powershell",
+    "sh": POSIX,
+    "posix": POSIX,
+}
+
+# Process names (``/proc/<pid>/comm`` or ``$SHELL``'s basename) that identify a shell.
+_PROCESS_NAMES: dict[str, str] = {
+    "bash": "bash",
+    "zsh": "zsh",
+    "fish": "fish",
+    "pwsh": "powershell",
+    "pwsh-preview": "powershell",
+    "powershell": "powershell",
+    "sh": POSIX,
+    "dash": POSIX,
+    "ash": POSIX,
+    "ksh": POSIX,
+    "ksh93": POSIX,
+    "mksh": POSIX,
+    "yash": POSIX,
+    "busybox": POSIX,
+}
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Characters that stand for themselves in every quoting below: not blank, not a glob or
+# quote character, not special to any shell's word splitting.
+_PLAIN_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:/+=@%-")
+
+# Unicode categories never written literally: controls, format characters, surrogates,
+# unassigned and private-use code points, and every kind of separator (blanks, U+2028/9).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+# Characters that end a line for some reader: PowerShell, .NET, Python's splitlines.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+# PowerShell ends a verbatim string at any of these and reads a doubled one as one literal.
+_PWSH_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
+
+
+def normalize_shell(name: str) -> str:
+    """The canonical name for *name* (case-insensitive; ``pwsh`` is ``powershell``, ``sh``
+    is ``posix``); :class:`UsageError` for anything else."""
+    canonical = _ALIASES.get(name.strip().lower())
+    if canonical is None:
+        raise UsageError(
+            f"unknown shell {name!r}",
+            hint=f"choose one of {', '.join(SHELLS)} (or pwsh)",
+        )
+    return canonical
+
+
+def _shell_from_process_name(name: str) -> str | None:
+    name = name.strip()
+    name = name.removeprefix("-")  # login shells: argv[0] is "-bash"
+    base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
+    base = base.removesuffix(".exe")
+    return _PROCESS_NAMES.get(base)
+
+
+def detect_shell(
+    environ: Mapping[str, str] | None = None,
+    ppid: int | None = None,
+    *,
+    proc: Path = Path("/proc"),
+) -> str:
+    """Guess the shell that will evaluate our output; never starts a process.
+
+    The parent process's name (``/proc/<ppid>/comm``, Linux only), else the basename of
+    ``$SHELL``, else ``"posix"``. Names that are not shells (``sudo``, ``python3``, ``uv``)
+    are skipped. *proc* exists for tests.
+    """
+    env = os.environ if environ is None else environ
+    pid = os.getppid() if ppid is None else ppid
+    if pid > 0:
+        try:
+            comm = (proc / str(pid) / "comm").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            comm = ""
+        found = _shell_from_process_name(comm) if comm else None
+        if found is not None:
+            return found
+    login_shell = env.get("SHELL", "")
+    if login_shell:
+        found = _shell_from_process_name(login_shell)
+        if found is not None:
+            return found
+    return POSIX
+
+
+def _check_value(value: str) -> None:
+    if "\x00" in value:
+        raise ValueError("an environment variable cannot hold a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("value is not valid Unicode text (lone surrogate)") from None
+
+
+def _is_plain(char: str) -> bool:
+    """True when *char* may stand for itself inside any of our quotes."""
+    if char < "\x80":
+        return char in _PLAIN_ASCII
+    return unicodedata.category(char) not in _UNSAFE_CATEGORIES
+
+
+def _quote_ansi_c(value: str) -> str:
+    out = ["$'"]
+    for char in value:
+        if _is_plain(char):
+            out.append(char)
+        else:
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
+    out.append("'")
+    return "".join(out)
+
+
+def _quote_posix(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _quote_fish(value: str) -> str:
+    parts: list[str] = []
+    quoted: list[str] = []
+
+    def flush() -> None:
+        if quoted:
+            parts.append("'" + "".join(quoted) + "'")
+            quoted.clear()
+
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp") or char in _LINE_BREAKS:
+            flush()
+            code = ord(char)
+            parts.append(f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
+        elif char in "\\'":
+            quoted.append("\\" + char)
+        else:
+            quoted.append(char)
+    flush()
+    return "".join(parts) or "''"
+
+
+def _quote_powershell(value: str) -> str:
+    parts: list[str] = []
+    quoted: list[str] = []
+
+    def flush() -> None:
+        if quoted:
+            parts.append("'" + "".join(quoted) + "'")
+            quoted.clear()
+
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp") or char in _LINE_BREAKS:
+            flush()
+            parts.append(f"[char]0x{ord(char):02X}")
+        elif char in _PWSH_QUOTES:
+            quoted.append(char + char)
+        else:
+            quoted.append(char)
+    flush()
+    # A leading string literal makes '+' concatenate strings rather than add [char] codes.
+    if not parts or not parts[0].startswith("'"):
+        parts.insert(0, "''")
+    return " + ".join(parts)
+
+
+def quote(shell: str, value: str) -> str:
+    """*value* as one word (an expression, for PowerShell) of *shell* that evaluates to
+    exactly *value* and runs nothing."""
+    canonical = normalize_shell(shell)
+    _check_value(value)
+    if canonical in ("bash", "zsh"):
+        return _quote_ansi_c(value)
+    if canonical == "fish":
+        return _quote_fish(value)
+    if canonical == "powershell":
+        return _quote_powershell(value)
+    return _quote_posix(value)
+
+
+def _statement(shell: str, name: str, value: str | None) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"not a valid environment variable name: {name!r}")
+    if shell == "fish":
+        if value is None:
+            # `set -e` of a missing variable prints nothing but returns 4: keep $status 0.
+            return f"set -e {name}; or true;"
+        return f"set -gx -- {name} {quote(shell, value)};"
+    if shell == "powershell":
+        if value is None:
+            return f"Remove-Item Env:{name} -ErrorAction SilentlyContinue;"
+        return f"$Env:{name} = {quote(shell, value)};"
+    if value is None:
+        return f"unset {name};"
+    return f"export {name}={quote(shell, value)};"
+
+
+def render(shell: str, changes: Mapping[str, str | None]) -> str:
+    """Code for *shell* that applies *changes* in order (``None`` unsets): one statement
+    per line, each ending in ``;``; empty for no changes."""
+    canonical = normalize_shell(shell)
+    return "".join(_statement(canonical, name, value) + "\n" for name, value in changes.items())
