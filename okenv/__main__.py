@@ -1,3 +1,3 @@
-from okenv.cli import main
+from okenv.fast import main
 
 main()

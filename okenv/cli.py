@@ -21,21 +21,12 @@ from okenv.cache import CredentialCache
 from okenv.config import Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import Interrupted, OkenvError, UsageError
+from okenv.fast import COMMANDS
 from okenv.paths import cache_dir, config_path
 
 if TYPE_CHECKING:
     from okenv.prompt import Prompter
 
-COMMANDS = (
-    "env",
-    "exec",
-    "login",
-    "roles",
-    "status",
-    "credential-process",
-    "unset",
-    "logout",
-)
 
 app = typer.Typer(
     name="okenv",
@@ -250,14 +241,7 @@ def credential_process_command(
     options = LoginOptions(role, duration, region, username, factor, no_input, debug)
     resolved = _profile(profile, options)
     creds, _ = _credentials(resolved, options, force=force)
-    document = {
-        "Version": 1,
-        "AccessKeyId": creds.access_key_id,
-        "SecretAccessKey": creds.secret_access_key,
-        "SessionToken": creds.session_token,
-        "Expiration": rfc3339(creds.expiration),
-    }
-    sys.stdout.write(json.dumps(document) + "\n")
+    sys.stdout.write(creds.process_json() + "\n")
 
 
 @app.command("roles")
@@ -334,6 +318,53 @@ def logout_command(
     """Forget cached credentials."""
     count = _cache().remove(profile)
     sys.stderr.write(f"okenv: forgot {count} cached credential set(s)\n")
+
+
+@app.command("init")
+def init_command(
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
+) -> None:
+    """Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file."""
+    from okenv.integration import init_script, own_command
+    from okenv.shells import normalize_shell
+
+    sys.stdout.write(init_script(normalize_shell(shell), own_command()))
+
+
+@app.command("use")
+def use_command(
+    profile: Annotated[str, typer.Argument(help="Profile name.")],
+) -> None:
+    """Switch the current shell to PROFILE (needs the shell integration from `okenv init`)."""
+    raise UsageError(
+        "okenv use changes the current shell, so it works only through the shell integration",
+        hint='add eval "$(okenv init bash)" (or zsh/fish/powershell) to your shell\'s rc file, '
+        f'or run eval "$(okenv env {profile})"',
+    )
+
+
+@app.command("completions", hidden=True)
+def completions_command(
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
+) -> None:
+    """Print the completion script for SHELL, generated from this command tree."""
+    from typer.main import get_command
+
+    from okenv.integration import completion_script
+    from okenv.shells import normalize_shell
+
+    sys.stdout.write(completion_script(normalize_shell(shell), get_command(app)))
+
+
+@app.command("__complete-profiles", hidden=True)
+def complete_profiles_command(
+    prefix: Annotated[str, typer.Argument()] = "",
+) -> None:
+    """Print the profile names that start with PREFIX, one per line (for completions)."""
+    from okenv.integration import profile_candidates
+
+    for name in profile_candidates(prefix):
+        sys.stdout.write(name + "\n")
 
 
 def _version(value: bool) -> None:

@@ -38,7 +38,6 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
-_PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 
 
 @dataclass(frozen=True)
@@ -218,6 +217,3 @@ def resolve_profile(
         engine=engine,
     )
 
-
-def valid_profile_name(name: str) -> bool:
-    return bool(_PROFILE_NAME_RE.match(name))

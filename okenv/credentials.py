@@ -38,6 +38,20 @@ class Credentials:
         """Seconds of validity left (negative once expired)."""
         return self.expiration.timestamp() - (time.time() if now is None else now)
 
+    def process_json(self) -> str:
+        """The AWS ``credential_process`` document (Version 1)."""
+        import json
+
+        return json.dumps(
+            {
+                "Version": 1,
+                "AccessKeyId": self.access_key_id,
+                "SecretAccessKey": self.secret_access_key,
+                "SessionToken": self.session_token,
+                "Expiration": rfc3339(self.expiration),
+            }
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "access_key_id": self.access_key_id,

@@ -112,12 +112,20 @@ def _matches(factor: Factor, preference: str) -> bool:
     return factor.factor_type == preference
 
 
+def totp_code(secret: str) -> str:
+    """The current code for a base32 seed (Okta and Google issue 80-bit seeds: accept them)."""
+    import pyotp
+
+    class _TOTP(pyotp.TOTP):
+        min_secret_length_bits = 0  # pyotp ≥ 2.10 refuses seeds shorter than 112 bits
+
+    return str(_TOTP("".join(secret.split()).upper()).now())
+
+
 def _passcode(factor: Factor, totp_secret: str | None, prompter: Prompter) -> str:
     if totp_secret and factor.is_totp:
-        import pyotp
-
         try:
-            return str(pyotp.TOTP(totp_secret.replace(" ", "").upper()).now())
+            return totp_code(totp_secret)
         except Exception:  # binascii.Error and friends: not base32
             raise AuthenticationError(
                 "OKENV_TOTP_SECRET is not a valid base32 TOTP seed",

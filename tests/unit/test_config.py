@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from okenv.config import Profile, check_org_url, parse_duration, resolve_profile
+from okenv.errors import ConfigError, UsageError
+
+APP = "https://acme.okta.com/home/amazon_aws/0oa1b2c3d4e5f6g7h8i9/272"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("15m", 900), ("1h", 3600), ("12h", 43200), ("1h30m", 5400), ("3600", 3600), (7200, 7200)],
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "1d", "10m", "13h", "abc", "-5", 100, "1h 5m"])
+def test_bad_durations(text: str | int) -> None:
+    with pytest.raises(ConfigError):
+        parse_duration(text)
+
+
+def test_defaults_profile_env_and_flags_in_order(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""
+[defaults]
+app_url = "{APP}"
+username = "file@acme.com"
+duration = "2h"
+region = "eu-west-1"
+
+[profiles.prod]
+role = "arn:aws:iam::123456789012:role/Admin"
+region = "us-east-1"
+""",
+    )
+    profile = resolve_profile("prod", path=path, environ={})
+    assert profile == Profile(
+        name="prod",
+        app_url=APP,
+        username="file@acme.com",
+        duration=7200,
+        region="us-east-1",
+        role="arn:aws:iam::123456789012:role/Admin",
+    )
+    assert profile.org_url == "https://acme.okta.com"
+    env = resolve_profile("prod", path=path, environ={"OKENV_USERNAME": "env@acme.com"})
+    assert env.username == "env@acme.com"
+    flags = resolve_profile(
+        "prod",
+        path=path,
+        environ={"OKENV_USERNAME": "env@acme.com"},
+        overrides={"username": "flag@acme.com", "region": None},
+    )
+    assert flags.username == "flag@acme.com"
+    assert flags.region == "us-east-1"
+
+
+def test_unknown_profile_lists_known(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\n[profiles.b]\napp_url = "{APP}"\n')
+    with pytest.raises(UsageError) as err:
+        resolve_profile("c", path=path, environ={})
+    assert err.value.exit_code == 2
+    assert "'c'" in err.value.message
+    assert err.value.hint is not None and "a, b" in err.value.hint
+
+
+def test_missing_file_is_unknown_profile(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as err:
+        resolve_profile("x", path=tmp_path / "none.toml", environ={})
+    assert "missing" in (err.value.hint or "")
+
+
+def test_bad_toml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '[profiles.a]\napp_url = "x"\nrole = \n')
+    with pytest.raises(ConfigError) as err:
+        resolve_profile("a", path=path, environ={})
+    assert "line 3" in err.value.message
+
+
+def test_missing_app_url(tmp_path: Path) -> None:
+    path = write(tmp_path, "[profiles.a]\nrole = 'x'\n")
+    with pytest.raises(ConfigError, match="no app_url"):
+        resolve_profile("a", path=path, environ={})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://acme.okta.com/home/x", "ftp://acme.okta.com/", "acme.okta.com", "https://"],
+)
+def test_rejected_org_urls(url: str) -> None:
+    with pytest.raises(ConfigError):
+        check_org_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://acme.okta.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:1/"]
+)
+def test_accepted_org_urls(url: str) -> None:
+    check_org_url(url)
+
+
+def test_unknown_keys_warn_but_work(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\ncolour = "blue"\n')
+    warnings: list[str] = []
+    profile = resolve_profile("a", path=path, environ={}, warn=warnings.append)
+    assert profile.app_url == APP
+    assert len(warnings) == 1 and "'colour'" in warnings[0]
+
+
+def test_wrong_type_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\nregion = 5\n')
+    with pytest.raises(ConfigError, match="region"):
+        resolve_profile("a", path=path, environ={})
+
+
+def test_unknown_factor(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\nfactor = "carrier-pigeon"\n')
+    with pytest.raises(ConfigError, match="factor"):
+        resolve_profile("a", path=path, environ={})
+
+
+def test_fingerprint_tracks_settings() -> None:
+    a = Profile(name="p", app_url=APP, role="r1")
+    assert a.fingerprint() == Profile(name="p", app_url=APP, role="r1").fingerprint()
+    assert a.fingerprint() != Profile(name="p", app_url=APP, role="r2").fingerprint()
