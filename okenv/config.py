@@ -35,6 +35,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "assume_role_session_name": (str,),
     "external_id": (str,),
     "engine": (str,),
+    "timeout": (int, float),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -53,6 +54,7 @@ class Profile:
     assume_role_session_name: str | None = None
     external_id: str | None = None
     engine: str = "auto"
+    timeout: float = 20.0  # seconds for each network step
 
     @property
     def org_url(self) -> str:
@@ -159,7 +161,7 @@ def _check_table(
         if types is None:
             warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
         elif not isinstance(value, types) or isinstance(value, bool):
-            kind = " or ".join("string" if t is str else "integer" for t in types)
+            kind = " or ".join({str: "string", int: "integer", float: "number"}[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
@@ -203,8 +205,12 @@ def resolve_profile(
     engine = str(merged.get("engine", "auto")).lower()
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
+    timeout = float(merged.get("timeout", 20.0))
+    if not 0 < timeout <= 600:
+        raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")
     return Profile(
         name=name,
+        timeout=timeout,
         app_url=app_url,
         username=merged.get("username") or None,
         factor=factor,
@@ -216,4 +222,3 @@ def resolve_profile(
         external_id=merged.get("external_id") or None,
         engine=engine,
     )
-

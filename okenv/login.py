@@ -49,7 +49,7 @@ def fetch_assertion(
     profile: Profile, secrets: Secrets, prompter: Prompter, trace: Trace | None = None
 ) -> SamlAssertion:
     """Sign in to Okta and return the AWS app's SAML assertion."""
-    http = OktaHttp(profile.org_url, trace=trace)
+    http = OktaHttp(profile.org_url, timeout=profile.timeout, trace=trace)
     username = profile.username or prompter.ask("Okta username: ").strip()
     password = secrets.password or prompter.ask(f"Okta password for {username}: ", secret=True)
     token = classic.authenticate(

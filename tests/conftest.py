@@ -20,14 +20,21 @@ DEAD_PROXY = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
-def hygiene(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def hygiene(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     aws = home / ".aws"
     aws.mkdir()
     (aws / "config").write_text("")
     (aws / "credentials").write_text("")
     for name in list(os.environ):
-        if name.startswith(("OKENV_", "AWS_")) or name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        if name.startswith(("OKENV_", "AWS_")) or name.lower() in (
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
+        ):
             monkeypatch.delenv(name, raising=False)
     settings = {
         "HOME": str(home),

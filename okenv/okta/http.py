@@ -20,7 +20,7 @@ from okenv import __version__
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
 from okenv.redact import redact_url
 
-TIMEOUT = (5.0, 20.0)  # connect, read (seconds)
+DEFAULT_TIMEOUT = 20.0  # seconds to connect, and to wait for each answer
 MAX_REDIRECTS = 10
 JSON_TYPES = ("application/json", "application/ion+json")
 
@@ -35,8 +35,11 @@ def _origin(url: str) -> tuple[str, str]:
 class OktaHttp:
     """One org, one connection pool, one cookie jar."""
 
-    def __init__(self, org_url: str, *, trace: Trace | None = None) -> None:
+    def __init__(
+        self, org_url: str, *, timeout: float = DEFAULT_TIMEOUT, trace: Trace | None = None
+    ) -> None:
         self.org_url = org_url.rstrip("/")
+        self.timeout = timeout
         self._origin = _origin(self.org_url)
         self._trace = trace
         self.browser = mechanicalsoup.Browser(
@@ -59,7 +62,7 @@ class OktaHttp:
         start = time.monotonic()
         try:
             response = self.session.request(
-                method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
             )
         except requests.exceptions.SSLError as exc:
             raise NetworkError(
@@ -68,7 +71,7 @@ class OktaHttp:
             ) from None
         except requests.exceptions.Timeout:
             raise NetworkError(
-                f"Okta at {self.org_url} did not answer within {TIMEOUT[1]:.0f} s",
+                f"Okta at {self.org_url} did not answer within {self.timeout:g} s",
                 hint="check your network or VPN and try again",
             ) from None
         except requests.exceptions.ConnectionError as exc:
