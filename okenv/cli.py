@@ -177,7 +177,7 @@ def env_command(
     sys.stdout.write(render(target, credentials_env(resolved.name, creds)))
 
 
-@app.command("exec", context_settings={"allow_interspersed_args": False})
+@app.command("exec")
 def exec_command(
     profile: ProfileArg,
     command: Annotated[list[str], typer.Argument(help="The command to run, after --.")],
