@@ -27,7 +27,9 @@ set -eu
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 step 'eval "$(okenv demo)"'
 eval "$(okenv demo)"
-env | grep -E '^(AWS_|OKENV_)' | grep -vE 'PASSWORD|TOTP|CONFIG|CACHE|ENDPOINT|FILE|METADATA' \
+env | grep -E '^(AWS_|OKENV_)' \
+    | grep -vE '^OKENV_(PASSWORD|TOTP_SECRET|CONFIG|CACHE_DIR)=' \
+    | grep -vE '^AWS_(ENDPOINT_URL_STS|CONFIG_FILE|SHARED_CREDENTIALS_FILE|EC2_METADATA_DIS)' \
     | sed -E 's/^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)=(.{8}).*/\1=\2…/' | sort
 step 'okenv exec demo -- python -c "…boto3 sts get_caller_identity…"'
 okenv exec demo -- python -c 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
@@ -35,10 +37,10 @@ step 'okenv demo   # again: served from the cache, no network'
 okenv demo --shell bash | grep OKENV_PROFILE
 step 'okenv status'
 okenv status
-step 'okenv exec demo-readonly -- sh -c '"'"'echo "$OKENV_ROLE_ARN in $AWS_REGION"'"'"
-okenv exec demo-readonly -- sh -c 'echo "$OKENV_ROLE_ARN in $AWS_REGION"'
 step 'eval "$(okenv unset)"; echo "${AWS_ACCESS_KEY_ID:-<unset>}"'
 eval "$(okenv unset)"; echo "${AWS_ACCESS_KEY_ID:-<unset>}"
+step 'okenv exec demo-readonly -- sh -c '"'"'echo "$OKENV_ROLE_ARN in $AWS_REGION"'"'"
+okenv exec demo-readonly -- sh -c 'echo "$OKENV_ROLE_ARN in $AWS_REGION"'
 """
 
 
@@ -54,6 +56,7 @@ def sandbox_env(okta: FakeOkta, sts: FakeSts, work: Path) -> dict[str, str]:
 app_url  = "{okta.app_url}"
 username = "{DEFAULT_USERNAME}"
 factor   = "totp"
+region   = "us-east-1"
 
 [profiles.demo]
 role = "arn:aws:iam::123456789012:role/Admin"
