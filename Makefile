@@ -31,5 +31,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## completions: regenerate the committed completion scripts from the command tree
+completions: $(STAMP)
+	$(BIN)/okenv completions bash > completions/okenv.bash
+	$(BIN)/okenv completions zsh > completions/_okenv
+	$(BIN)/okenv completions fish > completions/okenv.fish
+	$(BIN)/okenv completions powershell > completions/okenv.ps1
+
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
