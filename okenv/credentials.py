@@ -1,11 +1,15 @@
-"""The credentials okenv hands out: a plain dataclass with a JSON form for the cache."""
+"""The credentials okenv hands out: an immutable record with a JSON form for the cache.
+
+A ``NamedTuple`` rather than a dataclass: this module is on the cached path, where
+``dataclasses`` would pull in ``inspect`` (and ``ast``, ``dis``, ``tokenize``) for nothing;
+``typing`` is imported there anyway (by ``tomllib``).
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def rfc3339(moment: datetime) -> str:
@@ -20,14 +24,21 @@ def parse_rfc3339(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     access_key_id: str
     secret_access_key: str
     session_token: str
     expiration: datetime  # timezone-aware, UTC
     role_arn: str
     region: str | None = None
+
+    def __repr__(self) -> str:
+        # Never show the secret or the session token (tracebacks, --debug, logs).
+        return (
+            f"Credentials(access_key_id={self.access_key_id!r}, "
+            f"expiration={rfc3339(self.expiration)!r}, role_arn={self.role_arn!r}, "
+            f"region={self.region!r})"
+        )
 
     @property
     def expires_at(self) -> int:
@@ -72,4 +83,11 @@ class Credentials:
         region = data.get("region")
         if region is not None and not isinstance(region, str):
             raise TypeError("region must be a string")
-        return cls(expiration=parse_rfc3339(str(data["expiration"])), region=region, **values)
+        return cls(
+            access_key_id=values["access_key_id"],
+            secret_access_key=values["secret_access_key"],
+            session_token=values["session_token"],
+            expiration=parse_rfc3339(str(data["expiration"])),
+            role_arn=values["role_arn"],
+            region=region,
+        )

@@ -61,7 +61,7 @@ def test_credentials_env_without_region_leaves_region_alone() -> None:
 
 
 def test_credentials_env_with_region() -> None:
-    creds = Credentials(**{**CREDS.__dict__, "region": "eu-west-1"})
+    creds = CREDS._replace(region="eu-west-1")
     env = credentials_env("dev", creds)
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert set(env) == set(EXPORTED) | set(STALE)
