@@ -25,6 +25,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(MAKE) lint typecheck
 
+## bench: okenv vs gimme-aws-creds and tokendito on a local HTTPS sandbox (bench/README.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check okenv tests
 

@@ -27,6 +27,7 @@ import contextlib
 import json as _json
 import re
 import socket
+import ssl
 import threading
 import time
 import traceback
@@ -270,6 +271,16 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: FakeHTTPServer
+    ssl_context: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        if self.ssl_context is not None:
+            # The handshake runs on the first read, in the connection's own thread.
+            sock = self.ssl_context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        return sock, addr
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -382,9 +393,24 @@ class FakeHTTPServer:
 
     ``routes`` is an optional table of ``(method, path_regex, handler)``; ``method`` may be
     a string, several methods, or ``"*"``/None for any. Path regexes are full-matched
-    against the path without its query string."""
+    against the path without its query string.
 
-    def __init__(self, routes: Iterable[tuple[str | Iterable[str] | None, str, Handler]] = ()):
+    ``host``/``port`` choose the address to bind (default 127.0.0.1 on an ephemeral port);
+    ``ssl_context`` (a server-side :class:`ssl.SSLContext` with its certificate loaded)
+    serves HTTPS instead of HTTP. All three are attributes that may be set before
+    ``start()``; ``url`` names ``host`` and leaves out the scheme's default port."""
+
+    def __init__(
+        self,
+        routes: Iterable[tuple[str | Iterable[str] | None, str, Handler]] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        self.host = host
+        self.bind_port = port
+        self.ssl_context = ssl_context
         self._lock = threading.Lock()
         self._routes: list[_Route] = []
         self._failures: list[Failure] = []
@@ -402,8 +428,9 @@ class FakeHTTPServer:
     def start(self) -> Self:
         if self._server is not None:
             return self
-        server = _Server(("127.0.0.1", 0), _RequestHandler)
+        server = _Server((self.host, self.bind_port), _RequestHandler)
         server.owner = self
+        server.ssl_context = self.ssl_context
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -453,8 +480,11 @@ class FakeHTTPServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash); only once started."""
-        return f"http://127.0.0.1:{self.port}"
+        """``http://127.0.0.1:PORT`` (no trailing slash); only once started. With
+        ``ssl_context``: ``https://HOST`` (``:PORT`` unless it is 443)."""
+        scheme, default = ("https", 443) if self.ssl_context is not None else ("http", 80)
+        port = self.port
+        return f"{scheme}://{self.host}" + ("" if port == default else f":{port}")
 
     # -- routes
 
