@@ -24,6 +24,7 @@ COMMANDS = frozenset(
         "roles",
         "status",
         "credential-process",
+        "console",
         "unset",
         "logout",
         "init",
@@ -45,11 +46,18 @@ def _parse(args: Sequence[str]) -> tuple[str, str, str | None, list[str]] | None
         return None
     if command == "credential-process" and len(rest) == 1 and not rest[0].startswith("-"):
         return command, rest[0], None, []
-    if command == "env" and rest and not rest[0].startswith("-"):
-        if len(rest) == 1:
-            return command, rest[0], None, []
-        if len(rest) == 3 and rest[1] == "--shell":
-            return command, rest[0], rest[2], []
+    if command == "env":
+        shell = None
+        if (
+            "--shell" in rest
+        ):  # `--shell S` before or after the profile (`okenv use` sends it first)
+            at = rest.index("--shell")
+            if at + 1 >= len(rest):
+                return None
+            shell = rest[at + 1]
+            rest = rest[:at] + rest[at + 2 :]
+        if len(rest) == 1 and not rest[0].startswith("-"):
+            return command, rest[0], shell, []
     return None
 
 

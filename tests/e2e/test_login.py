@@ -170,7 +170,12 @@ def test_python_m_okenv(sandbox: Sandbox) -> None:
 
 def test_cached_path_imports_nothing_heavy(sandbox: Sandbox) -> None:
     assert sandbox.run("login", "admin").returncode == 0
-    for args in (["env", "admin", "--shell", "bash"], ["credential-process", "admin"]):
+    for args in (
+        ["env", "admin", "--shell", "bash"],
+        ["env", "--shell", "bash", "admin"],
+        ["credential-process", "admin"],
+        ["__complete-profiles", "a"],
+    ):
         result = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "okenv", *args],
             env=sandbox.env,
