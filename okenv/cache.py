@@ -220,6 +220,47 @@ class CredentialCache:
                 "continuing without it",
             )
 
+    # -- generic private JSON documents (Okta sessions, engine detection) -------------------
+
+    def load_document(self, key: str) -> dict[str, Any] | None:
+        """The JSON object stored under ``key`` by :meth:`store_document`, else None.
+
+        The same checks as for credentials apply: private regular file, safe directory.
+        """
+        path = self._path(key, ".json")
+        if not os.path.lexists(path) or not self._directory_is_safe():
+            return None
+        return self._read(path)
+
+    def store_document(self, key: str, document: dict[str, Any]) -> None:
+        """Write ``document`` under ``key`` atomically (0600); on failure warn once, carry on."""
+        path = self._path(key, ".json")
+        if not self._ensure_directory():
+            return
+        try:
+            self._write_atomically(path, (json.dumps(document, indent=1) + "\n").encode())
+        except OSError as exc:
+            self._warn_once(
+                "write",
+                f"cannot write the cache at {self.directory}: {exc.strerror or exc}; "
+                "continuing without it",
+            )
+
+    def remove_document(self, key: str) -> bool:
+        """Delete the document under ``key``; True if there was one."""
+        try:
+            os.unlink(self._path(key, ".json"))
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            self._warn(f"cannot remove {self._path(key, '.json')}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def document_keys(self, prefix: str) -> list[str]:
+        """Keys of the stored documents whose key starts with ``prefix``."""
+        return [p.stem for p in self._files() if p.stem.startswith(prefix)]
+
     def _write_atomically(self, path: Path, data: bytes) -> None:
         flags = (
             os.O_WRONLY

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from okenv.errors import Interrupted, NoInputError, UsageError
 
 CHOICE_TRIES = 5
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER_PERIOD = 0.1  # seconds per frame
+_CLEAR_LINE = "\r\x1b[2K"
+_HIDE_CURSOR = "\x1b[?25l"
+_SHOW_CURSOR = "\x1b[?25h"
 
 
 class Prompter(Protocol):
@@ -26,6 +33,91 @@ class Prompter(Protocol):
     def choose(self, title: str, options: Sequence[str]) -> int: ...
 
     def info(self, message: str) -> None: ...
+
+
+class StatusLine(Protocol):
+    """A status shown while okenv waits (see :func:`status`)."""
+
+    def update(self, message: str) -> None:
+        """Replace the status text."""
+
+    def note(self, message: str) -> None:
+        """A line that stays (above the status), e.g. a number to tap in Okta Verify."""
+
+
+class _PlainStatus:
+    """A status for prompters without a spinner: each message once, as a line."""
+
+    def __init__(self, write: Callable[[str], None], message: str) -> None:
+        self._out = write
+        self._message = message
+        self._write(message)
+
+    def _write(self, text: str) -> None:
+        self._out(text if text.startswith("okenv:") else f"okenv: {text}")
+
+    def update(self, message: str) -> None:
+        if message != self._message:
+            self._message = message
+            self._write(message)
+
+    def note(self, message: str) -> None:
+        self._write(message)
+
+
+@contextmanager
+def status(prompter: Prompter, message: str) -> Iterator[StatusLine]:
+    """Show ``message`` while the block runs: a spinner on a terminal, else a line on stderr.
+
+    Works with any :class:`Prompter`; those with a ``status`` method (the terminal) animate.
+    """
+    method = getattr(prompter, "status", None)
+    if method is None:
+        yield _PlainStatus(prompter.info, message)
+        return
+    with method(message) as line:
+        yield line
+
+
+class _Spinner:
+    """Animates ``<frame> message`` on one terminal line from a daemon thread."""
+
+    def __init__(self, owner: TerminalPrompter, message: str) -> None:
+        self._owner = owner
+        self._message = message
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="okenv-spinner", daemon=True)
+        self._frame = 0
+
+    def _draw(self) -> None:
+        frame = SPINNER_FRAMES[self._frame % len(SPINNER_FRAMES)]
+        self._frame += 1
+        self._owner._write(f"{_CLEAR_LINE}{frame} {self._message}")
+
+    def _run(self) -> None:
+        while not self._stop.wait(SPINNER_PERIOD):
+            try:
+                self._draw()
+            except OSError:  # the terminal went away
+                return
+
+    def start(self) -> None:
+        self._owner._write(_HIDE_CURSOR)
+        self._draw()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+        self._owner._write(_CLEAR_LINE + _SHOW_CURSOR)
+
+    def update(self, message: str) -> None:
+        self._message = message
+        self._draw()
+
+    def note(self, message: str) -> None:
+        self._owner._write(_CLEAR_LINE + message.rstrip("\n") + "\n")
+        self._draw()
 
 
 def _render_label(label: str) -> str:
@@ -50,6 +142,8 @@ class TerminalPrompter:
         self._read_fd = read_fd
         self._write_fd = write_fd
         self._owns_fd = owns_fd
+        self._lock = threading.RLock()  # the spinner thread writes too
+        self._spinner: _Spinner | None = None
 
     @classmethod
     def open(cls) -> TerminalPrompter | None:
@@ -79,9 +173,10 @@ class TerminalPrompter:
 
     def _write(self, text: str) -> None:
         data = text.encode("utf-8", "replace")
-        while data:
-            written = os.write(self._write_fd, data)
-            data = data[written:]
+        with self._lock:
+            while data:
+                written = os.write(self._write_fd, data)
+                data = data[written:]
 
     def _read_line(self) -> str:
         """One line from the terminal (canonical mode does the editing), without its newline."""
@@ -156,7 +251,23 @@ class TerminalPrompter:
 
     def info(self, message: str) -> None:
         """A line for the user, on the terminal they answer prompts on."""
+        if self._spinner is not None:
+            self._spinner.note(message)
+            return
         self._write(message.rstrip("\n") + "\n")
+
+    @contextmanager
+    def status(self, message: str) -> Iterator[StatusLine]:
+        """A spinner with ``message`` while the block runs; the line is cleared and the
+        cursor shown again however the block ends (Ctrl-C included)."""
+        spinner = _Spinner(self, message)
+        spinner.start()
+        self._spinner = spinner
+        try:
+            yield spinner
+        finally:
+            self._spinner = None
+            spinner.stop()
 
 
 class NoInputPrompter:
@@ -188,6 +299,11 @@ class NoInputPrompter:
     def info(self, message: str) -> None:
         sys.stderr.write(message.rstrip("\n") + "\n")
         sys.stderr.flush()
+
+    @contextmanager
+    def status(self, message: str) -> Iterator[StatusLine]:
+        """No terminal to animate: the message once on stderr."""
+        yield _PlainStatus(self.info, message)
 
 
 def make_prompter(no_input: bool) -> Prompter:

@@ -1,21 +1,63 @@
-"""Okta's Classic Authentication API: primary auth, then MFA, to a one-time sessionToken.
+"""Okta's Classic Authentication API (``/api/v1/authn``): primary auth, statuses, every MFA
+factor a CLI can drive, to a finished transaction.
 
-Only plain arguments come in (an :class:`OktaHttp`, the username and password, the factor
-preference, an optional TOTP seed and a prompter); the sessionToken comes out.
+Only plain arguments come in (an :class:`OktaHttp`, credentials, an :class:`MfaContext` with
+the prompter); the final ``SUCCESS`` transaction comes out. The caller turns it into the app
+page: its ``sessionToken``, or the ``_links.next`` named ``original`` after an app-level
+step-up (:func:`original_link`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from okenv.errors import AuthenticationError, OktaError
+from okenv.errors import AuthenticationError, Interrupted, OkenvError, OktaError
 from okenv.okta.http import OktaHttp
-from okenv.prompt import Prompter
+from okenv.okta.mfa import (
+    PASSCODE_KINDS,
+    PASSCODE_TRIES,
+    SENT_CODE_KINDS,
+    Method,
+    MfaContext,
+    choose_method,
+    number_challenge_message,
+    passcode,
+    passcode_tries,
+    push_timeout_error,
+    totp_code,
+    uses_seed,
+)
+from okenv.prompt import Prompter, status
+
+__all__ = [
+    "Factor",
+    "authenticate",
+    "choose_factor",
+    "drive",
+    "original_link",
+    "parse_factors",
+    "start",
+    "totp_code",
+]
+
+Credentials = Callable[[], tuple[str, str]]
 
 PASSCODE_TYPES = ("token:software:totp", "token:hardware", "token", "token:hotp")
-PASSCODE_TRIES = 3
+MAX_STEPS = 12  # each turn moves the transaction on; Okta never needs this many
+
+_KINDS = {
+    "token:software:totp": "totp",
+    "token:hotp": "hotp",
+    "token:hardware": "hardware",
+    "token": "hardware",
+    "push": "push",
+    "sms": "sms",
+    "call": "call",
+    "email": "email",
+}
 
 _LABELS = {
     ("token:software:totp", "GOOGLE"): "Google Authenticator",
@@ -23,6 +65,21 @@ _LABELS = {
     ("token:hardware", "YUBICO"): "YubiKey",
     ("token", "RSA"): "RSA SecurID",
     ("token", "SYMANTEC"): "Symantec VIP",
+    ("token:hotp", ""): "HOTP token",
+    ("push", "OKTA"): "Okta Verify (push)",
+    ("webauthn", "FIDO"): "Security key or biometric (webauthn)",
+    ("u2f", "FIDO"): "Security key (u2f)",
+    ("web", "DUO"): "Duo Security (web)",
+    ("question", "OKTA"): "Security question",
+}
+_TYPE_LABELS = {
+    "sms": "SMS",
+    "call": "Voice call",
+    "email": "Email",
+    "token:hotp": "HOTP token",
+    "webauthn": "Security key or biometric (webauthn)",
+    "u2f": "Security key (u2f)",
+    "web": "Web factor (web)",
 }
 
 
@@ -36,10 +93,14 @@ class Factor:
 
     @property
     def label(self) -> str:
-        name = _LABELS.get((self.factor_type, self.provider))
+        name = _LABELS.get((self.factor_type, self.provider)) or _TYPE_LABELS.get(self.factor_type)
         if name is None:
             name = f"{self.factor_type} ({self.provider.title()})"
         return f"{name} — {self.device}" if self.device else name
+
+    @property
+    def kind(self) -> str:
+        return _KINDS.get(self.factor_type, self.factor_type)
 
     @property
     def is_totp(self) -> bool:
@@ -47,10 +108,15 @@ class Factor:
 
     @property
     def supported(self) -> bool:
-        return self.factor_type in PASSCODE_TYPES
+        return self.factor_type in _KINDS
+
+    def method(self) -> Method:
+        return Method(self.kind, self.provider, self.label, self.supported, self)
 
 
 def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
+    """The factors of an ``MFA_REQUIRED`` transaction (``factors``, or ``factor`` in newer
+    docs); entries that lack what okenv needs are skipped."""
     embedded = transaction.get("_embedded") or {}
     raw = embedded.get("factors") or embedded.get("factor") or []
     if isinstance(raw, dict):
@@ -59,13 +125,20 @@ def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
     for item in raw:
         try:
             profile = item.get("profile") or {}
+            device = (
+                profile.get("name")
+                or profile.get("phoneNumber")
+                or profile.get("email")
+                or profile.get("deviceType")
+                or None
+            )
             factors.append(
                 Factor(
                     id=str(item["id"]),
                     factor_type=str(item["factorType"]),
                     provider=str(item.get("provider", "")),
                     verify_url=str(item["_links"]["verify"]["href"]),
-                    device=profile.get("name") or profile.get("deviceType") or None,
+                    device=str(device) if device else None,
                 )
             )
         except (KeyError, TypeError, AttributeError):
@@ -76,62 +149,68 @@ def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
 def choose_factor(
     factors: Sequence[Factor], preference: str, totp_secret: str | None, prompter: Prompter
 ) -> Factor:
-    """The factor to use: the configured one, the only one, TOTP with a seed, or a menu."""
-    usable = [f for f in factors if f.supported]
-    if not usable:
-        offered = ", ".join(f.label for f in factors) or "none"
-        raise AuthenticationError(
-            f"none of your Okta MFA factors can be used by okenv (enrolled: {offered})",
-            hint="enroll a TOTP authenticator (e.g. Google Authenticator) in Okta",
-        )
-    if preference != "auto":
-        wanted = [f for f in usable if _matches(f, preference)]
-        if not wanted:
-            raise AuthenticationError(
-                f"no enrolled Okta factor matches factor = {preference!r}",
-                hint="enrolled: " + ", ".join(f.label for f in factors),
+    """The factor to use (see :func:`okenv.okta.mfa.choose_method`)."""
+    ctx = MfaContext(prompter, preference, totp_secret)
+    chosen = choose_method([f.method() for f in factors], ctx)
+    factor: Factor = chosen.ref
+    return factor
+
+
+# -- the transaction -------------------------------------------------------------------------
+
+
+def _link(tx: dict[str, Any], name: str) -> str:
+    link = (tx.get("_links") or {}).get(name) or {}
+    if isinstance(link, list):
+        link = link[0] if link else {}
+    return str(link.get("href", "")) if isinstance(link, dict) else ""
+
+
+def original_link(tx: dict[str, Any]) -> str | None:
+    """After an app-level step-up: the link back to the app (``_links.next`` ``original``)."""
+    link = (tx.get("_links") or {}).get("next")
+    if isinstance(link, dict) and link.get("name") == "original" and link.get("href"):
+        return str(link["href"])
+    return None
+
+
+def start(
+    http: OktaHttp, *, username: str | None = None, password: str | None = None, **extra: str
+) -> dict[str, Any]:
+    """``POST /api/v1/authn`` with credentials and/or a ``stateToken``."""
+    body: dict[str, Any] = dict(extra)
+    if username is not None:
+        body["username"] = username
+    if password is not None:
+        body["password"] = password
+    return http.post_json("/api/v1/authn", body)
+
+
+def drive(
+    http: OktaHttp, tx: dict[str, Any], ctx: MfaContext, credentials: Credentials
+) -> dict[str, Any]:
+    """Move the transaction through its statuses until ``SUCCESS``; return that answer."""
+    for _ in range(MAX_STEPS):
+        status_ = tx.get("status")
+        if status_ == "SUCCESS":
+            if not tx.get("sessionToken") and not original_link(tx):
+                raise OktaError("Okta reported SUCCESS without a sessionToken")
+            return tx
+        if status_ == "MFA_REQUIRED":
+            tx = _verify_mfa(http, tx, ctx)
+        elif status_ == "PASSWORD_WARN" and _link(tx, "skip"):
+            ctx.prompter.info("okenv: your Okta password expires soon; change it in a browser")
+            tx = http.post_json(_link(tx, "skip"), {"stateToken": tx.get("stateToken")})
+        elif status_ == "UNAUTHENTICATED" and tx.get("stateToken"):
+            # Step-up: this transaction (e.g. from the app's sign-in page) wants credentials.
+            username, password = credentials()
+            tx = http.post_json(
+                _link(tx, "next") or "/api/v1/authn",
+                {"username": username, "password": password, "stateToken": tx["stateToken"]},
             )
-        usable = wanted
-    if len(usable) == 1:
-        return usable[0]
-    if totp_secret:
-        totp = [f for f in usable if f.is_totp]
-        if totp:
-            return totp[0]
-    index = prompter.choose("Choose an MFA factor:", [f.label for f in usable])
-    return usable[index]
-
-
-def _matches(factor: Factor, preference: str) -> bool:
-    if preference.endswith("-totp"):
-        return factor.is_totp and factor.provider.lower() == preference[: -len("-totp")]
-    if preference == "totp":
-        return factor.is_totp or factor.factor_type == "token:hotp"
-    if preference == "hardware":
-        return factor.factor_type in ("token:hardware", "token")
-    return factor.factor_type == preference
-
-
-def totp_code(secret: str) -> str:
-    """The current code for a base32 seed (Okta and Google issue 80-bit seeds: accept them)."""
-    import pyotp
-
-    class _TOTP(pyotp.TOTP):
-        min_secret_length_bits = 0  # pyotp ≥ 2.10 refuses seeds shorter than 112 bits
-
-    return str(_TOTP("".join(secret.split()).upper()).now())
-
-
-def _passcode(factor: Factor, totp_secret: str | None, prompter: Prompter) -> str:
-    if totp_secret and factor.is_totp:
-        try:
-            return totp_code(totp_secret)
-        except Exception:  # binascii.Error and friends: not base32
-            raise AuthenticationError(
-                "OKENV_TOTP_SECRET is not a valid base32 TOTP seed",
-                hint="use the seed shown when the authenticator was enrolled",
-            ) from None
-    return prompter.ask(f"MFA code ({factor.label}): ").strip()
+        else:
+            raise _status_error(http, str(status_))
+    raise OktaError("the Okta sign-in did not finish")
 
 
 def authenticate(
@@ -144,65 +223,165 @@ def authenticate(
     prompter: Prompter,
 ) -> str:
     """Primary auth and MFA through ``/api/v1/authn``; returns the sessionToken."""
-    tx = http.post_json("/api/v1/authn", {"username": username, "password": password})
-    for _ in range(10):  # each turn moves the transaction on; Okta never needs this many
-        status = tx.get("status")
-        if status == "SUCCESS":
-            token = tx.get("sessionToken")
-            if not isinstance(token, str) or not token:
-                raise OktaError("Okta reported SUCCESS without a sessionToken")
-            return token
-        if status == "MFA_REQUIRED":
-            tx = _verify_mfa(http, tx, factor_preference, totp_secret, prompter)
-        elif status == "PASSWORD_WARN" and _link(tx, "skip"):
-            prompter.info("okenv: your Okta password expires soon; change it in a browser")
-            tx = http.post_json(_link(tx, "skip"), {"stateToken": tx.get("stateToken")})
-        else:
-            raise _status_error(http, str(status))
-    raise OktaError("the Okta sign-in did not finish")
+    ctx = MfaContext(prompter, factor_preference, totp_secret)
+    first = start(http, username=username, password=password)
+    tx = drive(http, first, ctx, lambda: (username, password))
+    return str(tx.get("sessionToken", ""))
 
 
-def _verify_mfa(
-    http: OktaHttp,
-    tx: dict[str, Any],
-    preference: str,
-    totp_secret: str | None,
-    prompter: Prompter,
+# -- factors ---------------------------------------------------------------------------------
+
+
+def _verify_mfa(http: OktaHttp, tx: dict[str, Any], ctx: MfaContext) -> dict[str, Any]:
+    factors = parse_factors(tx)
+    chosen = choose_method([f.method() for f in factors], ctx)
+    factor: Factor = chosen.ref
+    if chosen.kind in PASSCODE_KINDS:
+        return _verify_passcode(http, tx, factor, chosen, ctx)
+    if chosen.kind == "push":
+        return _verify_push(http, tx, factor, ctx)
+    if chosen.kind in SENT_CODE_KINDS:
+        return _verify_sent_code(http, tx, factor, ctx)
+    raise AssertionError(f"unhandled factor kind {chosen.kind}")  # pragma: no cover
+
+
+def _retry_code(exc: OkenvError, attempt: int, tries: int, ctx: MfaContext) -> bool:
+    """After a refused code: True to ask again (message shown), False to give up."""
+    if exc.message != "the MFA code was not accepted" or attempt >= tries:
+        return False
+    ctx.prompter.info(f"okenv: {exc.message}; try again ({tries - attempt} left)")
+    return True
+
+
+def _verify_passcode(
+    http: OktaHttp, tx: dict[str, Any], factor: Factor, method: Method, ctx: MfaContext
 ) -> dict[str, Any]:
-    factor = choose_factor(parse_factors(tx), preference, totp_secret, prompter)
-    state_token = tx.get("stateToken")
-    tries = 1 if (totp_secret and factor.is_totp) or not prompter.interactive else PASSCODE_TRIES
+    tries = passcode_tries(method, ctx)
     for attempt in range(1, tries + 1):
-        code = _passcode(factor, totp_secret, prompter)
+        code = passcode(method, ctx)
         try:
-            return http.post_json(factor.verify_url, {"stateToken": state_token, "passCode": code})
+            return http.post_json(
+                factor.verify_url, {"stateToken": tx.get("stateToken"), "passCode": code}
+            )
         except AuthenticationError as exc:
-            if exc.message != "the MFA code was not accepted" or attempt == tries:
-                if totp_secret and factor.is_totp:
+            if not _retry_code(exc, attempt, tries, ctx):
+                if uses_seed(method, ctx):
                     exc.hint = "check OKENV_TOTP_SECRET and this machine's clock"
                 raise
-            prompter.info(f"okenv: {exc.message}; try again ({tries - attempt} left)")
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _link(tx: dict[str, Any], name: str) -> str:
-    link = (tx.get("_links") or {}).get(name) or {}
-    return str(link.get("href", "")) if isinstance(link, dict) else ""
+_SENT_BY = {"sms": "by SMS", "call": "by a voice call", "email": "by email"}
 
 
-def _status_error(http: OktaHttp, status: str) -> Exception:
+def _verify_sent_code(
+    http: OktaHttp, tx: dict[str, Any], factor: Factor, ctx: MfaContext
+) -> dict[str, Any]:
+    """SMS / call / email: have Okta send a code, ask for it (an empty answer resends once)."""
+    state_token = tx.get("stateToken")
+    challenge = http.post_json(factor.verify_url, {"stateToken": state_token})
+    if challenge.get("status") == "SUCCESS":
+        return challenge
+    verify_url = _link(challenge, "next") or factor.verify_url
+    resend_url = _link(challenge, "resend")
+    where = f" to {factor.device}" if factor.device else ""
+    ctx.prompter.info(f"okenv: Okta sent a code {_SENT_BY[factor.kind]}{where}")
+    tries = PASSCODE_TRIES if ctx.prompter.interactive else 1
+    resent = False
+    attempt = 0
+    while True:
+        hint = "" if resent or not resend_url else " (empty to send a new one)"
+        code = ctx.prompter.ask(f"Code from the {factor.label}{hint}: ").strip()
+        if not code and not resent and resend_url:
+            http.post_json(resend_url, {"stateToken": state_token})
+            resent = True
+            ctx.prompter.info(f"okenv: Okta sent a new code {_SENT_BY[factor.kind]}{where}")
+            continue
+        attempt += 1
+        try:
+            return http.post_json(verify_url, {"stateToken": state_token, "passCode": code})
+        except AuthenticationError as exc:
+            if not _retry_code(exc, attempt, tries, ctx):
+                raise
+
+
+def _correct_answer(tx: dict[str, Any]) -> object | None:
+    factor = (tx.get("_embedded") or {}).get("factor") or {}
+    challenge = (factor.get("_embedded") or {}).get("challenge") or {}
+    return challenge.get("correctAnswer") if isinstance(challenge, dict) else None
+
+
+def _verify_push(
+    http: OktaHttp, tx: dict[str, Any], factor: Factor, ctx: MfaContext
+) -> dict[str, Any]:
+    """Send the push, then poll ``_links.next`` until approved, rejected or timed out.
+
+    Ctrl-C cancels the transaction at Okta (``_links.cancel``) before okenv exits.
+    """
+    state_token = tx.get("stateToken")
+    cancel_url = _link(tx, "cancel")
+    device = factor.device or "your phone"
+    deadline = ctx.clock() + ctx.push_timeout
+    shown: object | None = None
+    try:
+        answer = http.post_json(factor.verify_url, {"stateToken": state_token})
+        with status(ctx.prompter, f"Approve the push on {device}…") as line:
+            while True:
+                if answer.get("status") == "SUCCESS":
+                    return answer
+                cancel_url = _link(answer, "cancel") or cancel_url
+                result = answer.get("factorResult")
+                if result == "REJECTED":
+                    raise AuthenticationError(
+                        "the Okta Verify push was rejected",
+                        hint="if that was not you, tell your Okta admin",
+                    )
+                if result == "TIMEOUT":
+                    raise AuthenticationError(
+                        "the Okta Verify push timed out before it was answered",
+                        hint="run okenv again and approve the push",
+                    )
+                if result != "WAITING" or not _link(answer, "next"):
+                    raise OktaError(f"Okta answered the push with factorResult {result!r}")
+                number = _correct_answer(answer)
+                if number is not None and number != shown:
+                    shown = number
+                    line.note(number_challenge_message(number, device))
+                if ctx.clock() >= deadline:
+                    _cancel(http, cancel_url, state_token)
+                    raise push_timeout_error(ctx.push_timeout)
+                ctx.sleep(ctx.poll_interval)
+                answer = http.post_json(_link(answer, "next"), {"stateToken": state_token})
+    except KeyboardInterrupt:
+        _cancel(http, cancel_url, state_token)
+        raise Interrupted("interrupted; the Okta sign-in was cancelled") from None
+
+
+def _cancel(http: OktaHttp, url: str, state_token: Any) -> None:
+    """Best effort: end the transaction at Okta so the push stops being valid."""
+    if not url or not state_token:
+        return
+    with contextlib.suppress(OkenvError, KeyboardInterrupt):
+        http.post_json(url, {"stateToken": state_token})
+
+
+def _status_error(http: OktaHttp, status_: str) -> Exception:
     org = http.org_url
-    if status == "LOCKED_OUT":
+    if status_ == "LOCKED_OUT":
         return AuthenticationError(
             "the Okta account is locked out", hint=f"unlock it at {org} or ask your Okta admin"
         )
-    if status == "PASSWORD_EXPIRED":
+    if status_ == "PASSWORD_EXPIRED":
         return AuthenticationError(
             "your Okta password has expired", hint=f"change it in a browser at {org}"
         )
-    if status in ("MFA_ENROLL", "MFA_ENROLL_ACTIVATE"):
+    if status_ in ("MFA_ENROLL", "MFA_ENROLL_ACTIVATE"):
         return AuthenticationError(
             "Okta wants you to enroll an MFA factor first",
             hint=f"enroll one in a browser at {org}, then run okenv again",
         )
-    return OktaError(f"Okta answered with an unexpected sign-in status {status!r}")
+    if status_ == "UNAUTHENTICATED":
+        return OktaError("Okta asked to sign in again in the middle of the sign-in")
+    if status_ == "MFA_CHALLENGE":
+        return OktaError("Okta left an MFA challenge unfinished")
+    return OktaError(f"Okta answered with an unexpected sign-in status {status_!r}")

@@ -8,6 +8,7 @@ password, tokens and cookies never reach another host.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,14 +18,27 @@ import mechanicalsoup
 import requests
 
 from okenv import __version__
+from okenv.config import is_loopback
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
 from okenv.redact import redact_url
 
 DEFAULT_TIMEOUT = 20.0  # seconds to connect, and to wait for each answer
 MAX_REDIRECTS = 10
 JSON_TYPES = ("application/json", "application/ion+json")
+ION_TYPE = "application/ion+json; okta-version=1.0.0"
+RATE_LIMIT_MAX_WAIT = 60.0  # seconds: a longer wait for Okta's rate limit is an error instead
+RATE_LIMIT_MARGIN = 0.2  # seconds after the announced reset before the retry
+SESSION_COOKIES = ("idx", "sid")  # Okta's session cookie: idx on Identity Engine, sid on Classic
 
 Trace = Callable[[str], None]
+Notify = Callable[[str], None]
+Sleep = Callable[[float], None]
+
+
+def _stderr_notify(message: str) -> None:
+    import sys
+
+    sys.stderr.write(message.rstrip("\n") + "\n")
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -36,17 +50,57 @@ class OktaHttp:
     """One org, one connection pool, one cookie jar."""
 
     def __init__(
-        self, org_url: str, *, timeout: float = DEFAULT_TIMEOUT, trace: Trace | None = None
+        self,
+        org_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        trace: Trace | None = None,
+        notify: Notify | None = None,
+        sleep: Sleep = time.sleep,
+        rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT,
     ) -> None:
         self.org_url = org_url.rstrip("/")
         self.timeout = timeout
         self._origin = _origin(self.org_url)
         self._trace = trace
+        self._notify = notify or _stderr_notify
+        self._sleep = sleep
+        self._rate_limit_max_wait = rate_limit_max_wait
         self.browser = mechanicalsoup.Browser(
             soup_config={"features": "html.parser"},
             user_agent=f"okenv/{__version__}",
         )
         self.session: requests.Session = self.browser.session
+        # Browsers treat loopback as a secure context and send Secure cookies over
+        # http://127.0.0.1; so does okenv (config.check_org_url allows http only there).
+        self._loopback_http = self._origin[0] == "http" and is_loopback(self.host)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.org_url).hostname or ""
+
+    def url(self, path: str) -> str:
+        return urljoin(self.org_url + "/", path)
+
+    # -- cookies ----------------------------------------------------------------------------
+
+    def session_cookie(self) -> tuple[str, str] | None:
+        """Okta's session cookie (``idx`` or ``sid``) for this org, if the jar holds one."""
+        found: dict[str, str] = {}
+        for cookie in self.session.cookies:
+            domain = cookie.domain.lstrip(".").lower()
+            if cookie.name in SESSION_COOKIES and cookie.value and self.host.endswith(domain):
+                found[cookie.name] = cookie.value
+        for name in SESSION_COOKIES:
+            if name in found:
+                return name, found[name]
+        return None
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Put a cookie for this org into the jar (e.g. a saved Okta session)."""
+        self.session.cookies.set(
+            name, value, domain=self.host, path="/", secure=self._origin[0] == "https"
+        )
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -81,18 +135,40 @@ class OktaHttp:
             ) from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"request to Okta failed: {_reason(exc)}") from None
+        if self._loopback_http:
+            for cookie in self.session.cookies:
+                cookie.secure = False
         if self._trace:
             elapsed = (time.monotonic() - start) * 1000
             self._trace(f"{method} {redact_url(url)} → {response.status_code} ({elapsed:.0f} ms)")
         return response
 
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """:meth:`_send`, and after an HTTP 429 one retry once Okta's rate limit resets.
+
+        The wait comes from ``X-Rate-Limit-Reset`` (UTC epoch seconds), is announced to the
+        user and is bounded: a limit that resets later than ``rate_limit_max_wait`` seconds
+        from now (or an answer without the header) is returned for the caller to report.
+        """
+        response = self._send(method, url, **kwargs)
+        if response.status_code != 429:
+            return response
+        wait = rate_limit_wait(response.headers.get("X-Rate-Limit-Reset"), time.time())
+        if wait is None or wait > self._rate_limit_max_wait:
+            return response
+        self._notify(
+            f"okenv: Okta's rate limit was reached; retrying in {math.ceil(wait)} s when it resets…"
+        )
+        self._sleep(wait)
+        return self._send(method, url, **kwargs)
+
     # -- the JSON API ---------------------------------------------------------------------
 
     def post_json(self, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST JSON, return the JSON object of a 2xx answer; map Okta's errors to ours."""
-        response = self._send(
+        response = self._request(
             "POST",
-            urljoin(self.org_url + "/", url),
+            self.url(url),
             json=dict(body),
             headers={"Accept": "application/json", "Content-Type": "application/json"},
         )
@@ -101,13 +177,45 @@ class OktaHttp:
             return data
         raise okta_error(response, data)
 
+    def get_json(self, url: str) -> dict[str, Any]:
+        """GET a JSON object (2xx), mapping Okta's errors to ours."""
+        response = self._request("GET", self.url(url), headers={"Accept": "application/json"})
+        data = _json_body(response)
+        if 200 <= response.status_code < 300 and data is not None:
+            return data
+        raise okta_error(response, data)
+
+    def delete(self, url: str) -> int:
+        """DELETE; returns the HTTP status (the caller decides what a 404 means)."""
+        response = self._request("DELETE", self.url(url), headers={"Accept": "application/json"})
+        if response.status_code >= 500 or response.status_code == 429:
+            raise okta_error(response, _json_body(response))
+        return response.status_code
+
+    def post_ion(self, url: str, body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST to an Identity Engine (IDX) endpoint; (status, JSON) of 2xx and 4xx answers.
+
+        IDX puts its errors, with the next forms, in 4xx bodies: the caller reads them.
+        """
+        response = self._request(
+            "POST",
+            self.url(url),
+            data=json.dumps(dict(body)),
+            headers={"Accept": ION_TYPE, "Content-Type": ION_TYPE, "Origin": self.org_url},
+        )
+        data = _json_body(response)
+        status = response.status_code
+        if data is not None and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
+            return status, data
+        raise okta_error(response, data)
+
     # -- pages ----------------------------------------------------------------------------
 
     def open_page(self, url: str, params: Mapping[str, str] | None = None) -> Any:
         """GET a page, following same-origin redirects; returns the BeautifulSoup of the end."""
         target = urljoin(self.org_url + "/", url)
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send("GET", target, params=params)
+            response = self._request("GET", target, params=params)
             params = None
             if response.is_redirect:
                 target = urljoin(response.url, response.headers["Location"])
@@ -117,6 +225,17 @@ class OktaHttp:
             mechanicalsoup.Browser.add_soup(response, self.browser.soup_config)
             return getattr(response, "soup", None)
         raise OktaError(f"Okta redirected more than {MAX_REDIRECTS} times (a redirect loop)")
+
+
+def rate_limit_wait(reset_header: str | None, now: float) -> float | None:
+    """Seconds to wait for a rate limit that resets at ``reset_header`` (epoch seconds)."""
+    try:
+        reset = float(reset_header or "")
+    except ValueError:
+        return None
+    if not math.isfinite(reset):
+        return None
+    return max(0.0, reset - now) + RATE_LIMIT_MARGIN
 
 
 def _reason(exc: BaseException) -> str:

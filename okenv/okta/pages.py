@@ -7,6 +7,7 @@ reads the fields.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,3 +57,53 @@ def parse_app_page(soup: Any) -> SamlForm:
         "Okta's app link returned a page without a SAML form",
         hint="check that app_url is the AWS app's embed link from the Okta dashboard",
     )
+
+
+def has_saml_form(soup: Any) -> bool:
+    """Whether the page carries the SAML form (without raising for other pages)."""
+    if soup is None:
+        return False
+    return any(
+        tag.find("input", attrs={"name": "SAMLResponse"}) is not None
+        for tag in soup.find_all("form")
+    )
+
+
+def is_signin_page(soup: Any) -> bool:
+    return soup is not None and soup.find(id="okta-sign-in") is not None
+
+
+_STATE_TOKEN = re.compile(
+    r"""(?:\bvar\s+stateToken\s*=\s*|["']stateToken["']\s*:\s*)(["'])(?P<token>(?:\\.|(?!\1).)*)\1"""
+)
+_JS_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,6})\}|(.))")
+_JS_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def js_unescape(text: str) -> str:
+    """Decode a JavaScript string literal's escapes (``\\x2D`` → ``-``, ``\\u002D``, ``\\/``)."""
+
+    def decode(match: re.Match[str]) -> str:
+        hex2, hex4, braced, char = match.groups()
+        code = hex2 or hex4 or braced
+        if code is not None:
+            return chr(int(code, 16))
+        return _JS_SIMPLE.get(char, char)
+
+    return _JS_ESCAPE.sub(decode, text)
+
+
+def state_token(soup: Any) -> str | None:
+    """The ``stateToken`` that Okta's sign-in page holds in a script, decoded; else None.
+
+    Classic pages write ``var stateToken = '00\\x2D…';``, Identity Engine pages
+    ``"stateToken":"…"`` inside ``oktaData``; both JS-escaped.
+    """
+    if soup is None:
+        return None
+    for script in soup.find_all("script"):
+        text = script.string or script.get_text() or ""
+        match = _STATE_TOKEN.search(text)
+        if match and match["token"]:
+            return js_unescape(match["token"])
+    return None

@@ -1,0 +1,202 @@
+"""From a profile to the AWS app's SAML form: session reuse, engine choice, Classic or IDX.
+
+1. A saved Okta session for this org and user (:mod:`okenv.okta.session`) is tried first:
+   the app link with the session cookie answers with the SAML form when it is still good.
+2. Otherwise the engine (``engine`` setting; ``auto`` = ``/.well-known/okta-organization``,
+   cached per org) decides: Classic ``/api/v1/authn`` (sessionToken → app link, or the app's
+   own step-up stateToken), or Identity Engine remediations from the app's sign-in page.
+3. The session the sign-in left in the cookie jar is saved for the next login.
+
+The password is asked for only when a step needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from okenv.config import Profile
+from okenv.errors import OktaError
+from okenv.okta import classic, idx
+from okenv.okta.http import RATE_LIMIT_MAX_WAIT, OktaHttp
+from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext
+from okenv.okta.pages import SamlForm, has_saml_form, parse_app_page, state_token
+from okenv.okta.session import SessionStore, default_store, describe_session, detect_engine
+from okenv.prompt import Prompter
+
+Trace = Callable[[str], None]
+
+
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return min(max(value, 0.01), 3600.0)
+
+
+@dataclass
+class OktaOptions:
+    """Timing and storage for an Okta sign-in (tests shorten the waits)."""
+
+    poll_interval: float = POLL_INTERVAL
+    push_timeout: float = PUSH_TIMEOUT
+    rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    store: SessionStore | None = None
+    """Where Okta sessions and engine answers are kept; None = no reuse."""
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
+    ) -> OktaOptions:
+        """The defaults, the store in okenv's cache dir, and the test knobs
+        ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            poll_interval=_seconds(env.get("OKENV_POLL_INTERVAL"), POLL_INTERVAL),
+            push_timeout=_seconds(env.get("OKENV_PUSH_TIMEOUT"), PUSH_TIMEOUT),
+            store=default_store(env, warn),
+        )
+
+
+class _Once:
+    """The password, asked for at most once and only when needed."""
+
+    def __init__(self, get: Callable[[], str]) -> None:
+        self._get = get
+        self._value: str | None = None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            self._value = self._get()
+        return self._value
+
+
+def sign_in(
+    profile: Profile,
+    *,
+    username: str,
+    password: Callable[[], str],
+    totp_secret: str | None,
+    prompter: Prompter,
+    options: OktaOptions,
+    trace: Trace | None = None,
+) -> SamlForm:
+    """Sign in to the profile's Okta org and return the AWS app's SAML form."""
+    say = trace or (lambda _message: None)
+    http = OktaHttp(
+        profile.org_url,
+        timeout=profile.timeout,
+        trace=trace,
+        notify=prompter.info,
+        sleep=options.sleep,
+        rate_limit_max_wait=options.rate_limit_max_wait,
+    )
+    ctx = MfaContext(
+        prompter,
+        profile.factor,
+        totp_secret,
+        options.poll_interval,
+        options.push_timeout,
+        options.sleep,
+        options.clock,
+    )
+    secret = _Once(password)
+    store = options.store
+    org = http.org_url
+    lock: AbstractContextManager[None] = (
+        store.lock(org, username) if store is not None else nullcontext()
+    )
+    with lock:
+        page: Any = None
+        saved = store.load(org, username) if store is not None else None
+        if saved is not None and store is not None:
+            say(f"trying the saved Okta session ({saved.cookie} cookie)")
+            http.set_cookie(saved.cookie, saved.value)
+            page = http.open_page(profile.app_url)
+            if has_saml_form(page):
+                form = parse_app_page(page)
+                _remember(http, store, username, say)
+                return form
+            say("the saved Okta session was not enough; signing in")
+            store.forget(org, username)
+        engine = _engine(profile.engine, http, store, say)
+        if engine == "idx":
+            if state_token(page) is None:
+                page = http.open_page(profile.app_url)
+            page = idx.sign_in(http, page, username=username, password=secret, ctx=ctx)
+        else:
+            page = _classic(http, profile, page, username, secret, ctx)
+        form = parse_app_page(page)
+        if store is not None:
+            _remember(http, store, username, say)
+        return form
+
+
+def _engine(setting: str, http: OktaHttp, store: SessionStore | None, say: Trace) -> str:
+    if setting in ("classic", "idx"):
+        return setting
+    cached = store.engine(http.org_url) if store is not None else None
+    if cached is not None:
+        return cached
+    detected = detect_engine(http)
+    say(f"Okta engine: {detected or 'unknown (using classic)'}")
+    if detected is not None and store is not None:
+        store.save_engine(http.org_url, detected)
+    return detected or "classic"
+
+
+def _classic(
+    http: OktaHttp,
+    profile: Profile,
+    page: Any,
+    username: str,
+    secret: Callable[[], str],
+    ctx: MfaContext,
+) -> Any:
+    def credentials() -> tuple[str, str]:
+        return username, secret()
+
+    token = state_token(page)
+    if token is not None:
+        # The app's sign-in page (a saved session that is gone, or app-level MFA).
+        tx = classic.drive(http, classic.start(http, stateToken=token), ctx, credentials)
+        return _to_app(http, profile, tx)
+    tx = classic.drive(
+        http, classic.start(http, username=username, password=secret()), ctx, credentials
+    )
+    page = _to_app(http, profile, tx)
+    token = None if has_saml_form(page) else state_token(page)
+    if token is not None:
+        # App-level MFA: the app wants more than the org's sign-on policy asked for.
+        step_up = classic.start(http, stateToken=token)
+        if step_up.get("status") not in ("MFA_REQUIRED", "SUCCESS"):
+            return page  # the session was not accepted: parse_app_page says so
+        tx = classic.drive(http, step_up, ctx, credentials)
+        page = _to_app(http, profile, tx)
+    return page
+
+
+def _to_app(http: OktaHttp, profile: Profile, tx: dict[str, Any]) -> Any:
+    original = classic.original_link(tx)
+    if original is not None:
+        return http.open_page(original)
+    token = tx.get("sessionToken")
+    if not isinstance(token, str) or not token:
+        raise OktaError("Okta reported SUCCESS without a sessionToken")
+    return http.open_page(profile.app_url, params={"sessionToken": token})
+
+
+def _remember(http: OktaHttp, store: SessionStore, username: str, say: Trace) -> None:
+    saved = describe_session(http, username)
+    if saved is None:
+        say("no Okta session to keep")
+        return
+    store.save(saved)
+    say(f"kept the Okta session ({saved.cookie} cookie) until {time.ctime(saved.expires_at)}")

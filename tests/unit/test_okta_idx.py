@@ -1,0 +1,288 @@
+"""Identity Engine (IDX): pure form handling, and whole sign-ins against the fake org's IDX
+endpoints (shapes of Okta's own responses; our fixtures, not copies)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+
+from okenv.errors import AuthenticationError, Interrupted, OktaError
+from okenv.okta.idx import authenticator_methods, error_messages, fill_form, remediations
+from okenv.okta.pages import js_unescape, state_token
+from okenv.okta.session import SessionStore
+from tests.fakes.okta import DEFAULT_TOTP_SECRET, FakeFactor, FakeOkta, FakeUser, totp_now
+from tests.unit.test_okta_signin import (
+    FakeClock,
+    ScriptedPrompter,
+    google,
+    push,
+    run,
+    sent,
+    user_with,
+)
+
+HANDLE = {"name": "stateHandle", "required": True, "value": "02abc", "visible": False}
+
+
+@pytest.fixture
+def idx_okta(fake_okta: FakeOkta) -> FakeOkta:
+    fake_okta.pipeline = "idx"
+    fake_okta.idx_poll_refresh_ms = 4000
+    return fake_okta
+
+
+def idx_calls(okta: FakeOkta) -> list[str]:
+    return [r.path for r in okta.requests if r.path.startswith("/idp/idx/")]
+
+
+# -- pure -------------------------------------------------------------------------------------
+
+
+def test_fill_form_nests_and_carries_hidden_values() -> None:
+    form = {
+        "name": "identify",
+        "value": [
+            {"name": "identifier", "label": "Username", "required": True},
+            {
+                "name": "credentials",
+                "type": "object",
+                "required": True,
+                "form": {"value": [{"name": "passcode", "secret": True}]},
+            },
+            {"name": "rememberMe", "type": "boolean"},
+            HANDLE,
+        ],
+    }
+    body = fill_form(form, {"identifier": "a", "credentials": {"passcode": "pw"}})
+    assert body == {"identifier": "a", "credentials": {"passcode": "pw"}, "stateHandle": "02abc"}
+    with pytest.raises(OktaError, match="'identify' step needs 'identifier'"):
+        fill_form(form, {})
+
+
+def test_error_messages_top_level_and_on_fields() -> None:
+    doc: dict[str, Any] = {
+        "messages": {"type": "array", "value": [{"message": "Top", "class": "ERROR"}]},
+        "remediation": {
+            "type": "array",
+            "value": [
+                {
+                    "name": "challenge-authenticator",
+                    "value": [
+                        {
+                            "name": "credentials",
+                            "form": {
+                                "value": [
+                                    {
+                                        "name": "passcode",
+                                        "messages": {
+                                            "value": [
+                                                {"message": "Invalid code.", "class": "ERROR"},
+                                                {"message": "Hint", "class": "INFO"},
+                                            ]
+                                        },
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    }
+    assert error_messages(doc) == ["Top", "Invalid code."]
+    assert list(remediations(doc)) == ["challenge-authenticator"]
+
+
+def test_authenticator_options_expand_method_types() -> None:
+    data = {
+        "authenticatorEnrollments": {
+            "value": [
+                {"key": "okta_verify", "type": "app", "profile": {"deviceName": "Pixel"}},
+                {"key": "phone_number", "type": "phone", "profile": {"phoneNumber": "+1 55"}},
+            ]
+        }
+    }
+
+    def option(index: int, method: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "label": "x",
+            "value": {"form": {"value": [{"name": "id", "value": f"aut{index}"}, method]}},
+            "relatesTo": f"$.authenticatorEnrollments.value[{index}]",
+        }
+
+    form = {
+        "name": "select-authenticator-authenticate",
+        "value": [
+            {
+                "name": "authenticator",
+                "options": [
+                    option(
+                        0,
+                        {
+                            "name": "methodType",
+                            "options": [{"value": v} for v in ("signed_nonce", "push", "totp")],
+                        },
+                    ),
+                    option(1, {"name": "methodType", "options": [{"value": "sms"}]}),
+                ],
+            },
+            HANDLE,
+        ],
+    }
+    choices = authenticator_methods(form, data)
+    assert [(m.kind, m.supported, m.label) for m, _ in choices] == [
+        ("signed_nonce", False, "Okta Verify (signed_nonce)"),
+        ("push", True, "Okta Verify (push) — Pixel"),
+        ("totp", True, "Okta Verify (code) — Pixel"),
+        ("sms", True, "SMS to +1 55"),
+    ]
+    assert choices[1][1] == {"id": "aut0", "methodType": "push"}
+
+
+def test_state_token_from_either_page_shape() -> None:
+    classic = "<script>var stateToken = '00ab\\x2Dcd';</script>"
+    oie = '<script>var oktaData = {"signIn":{"stateToken":"02\\x2Dxy\\u002Dz"}};</script>'
+    assert state_token(BeautifulSoup(classic, "html.parser")) == "00ab-cd"
+    assert state_token(BeautifulSoup(oie, "html.parser")) == "02-xy-z"
+    assert state_token(BeautifulSoup("<p>no</p>", "html.parser")) is None
+    assert js_unescape(r"a\/b\x41\n") == "a/bA\n"
+
+
+# -- whole sign-ins ---------------------------------------------------------------------------
+
+
+def test_idx_with_totp_from_the_seed(idx_okta: FakeOkta, tmp_path: Path) -> None:
+    store = SessionStore(tmp_path / "okta")
+    form = run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET, store=store)
+    assert form.saml_response == idx_okta.saml_responses[-1]
+    assert idx_calls(idx_okta) == [
+        "/idp/idx/introspect",
+        "/idp/idx/identify",
+        "/idp/idx/challenge/answer",
+    ]
+    assert idx_okta.count(path_prefix="/api/v1/authn") == 0
+    identify = idx_okta.last(path="/idp/idx/identify")
+    assert identify.header("Content-Type", "").startswith("application/ion+json")
+    assert identify.json["credentials"] == {"passcode": "correct horse battery staple"}
+    [saved] = store.sessions()
+    assert saved.cookie == "idx"
+    run(idx_okta, ScriptedPrompter(interactive=False), store=store)  # reused: no prompts
+    assert idx_okta.count(path="/idp/idx/challenge/answer") == 1
+
+
+def test_idx_password_as_its_own_step_and_typed_code(idx_okta: FakeOkta) -> None:
+    idx_okta.idx_identify_with_password = False
+    wrong = "000000" if totp_now() != "000000" else "111111"
+    prompter = ScriptedPrompter([wrong, totp_now()])
+    run(idx_okta, prompter)
+    assert idx_calls(idx_okta) == [
+        "/idp/idx/introspect",
+        "/idp/idx/identify",
+        "/idp/idx/challenge/answer",  # password
+        "/idp/idx/challenge/answer",  # wrong code
+        "/idp/idx/challenge/answer",
+    ]
+    assert any("Okta: Invalid code. Try again." in line for line in prompter.lines)
+
+
+def test_idx_push_with_number_challenge(idx_okta: FakeOkta) -> None:
+    idx_okta.users = [user_with(google(), push(["WAITING", "WAITING", "SUCCESS"], answer=37))]
+    prompter = ScriptedPrompter()
+    clock = FakeClock()
+    run(idx_okta, prompter, clock=clock)
+    challenge = idx_okta.last(path="/idp/idx/challenge")
+    assert challenge.json["authenticator"]["methodType"] == "push"
+    assert idx_okta.count(path="/idp/idx/authenticators/poll") == 3
+    assert clock.sleeps == [4.0, 4.0, 4.0]  # the form's refresh
+    assert prompter.statuses == ["Approve the push on Alice's iPhone…"]
+    assert sum("tap  37" in line for line in prompter.lines) == 1
+
+
+def test_idx_push_rejected_message_verbatim(idx_okta: FakeOkta) -> None:
+    idx_okta.users = [user_with(push(["WAITING", "REJECTED"]))]
+    with pytest.raises(
+        AuthenticationError, match=r"^Okta: You have chosen to reject this login\.$"
+    ):
+        run(idx_okta, factor="push")
+
+
+def test_idx_push_ctrl_c_cancels(idx_okta: FakeOkta) -> None:
+    idx_okta.users = [user_with(push(["WAITING"]))]
+    clock = FakeClock()
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    clock.sleep = interrupt  # type: ignore[method-assign]
+    with pytest.raises(Interrupted):
+        run(idx_okta, clock=clock)
+    assert idx_okta.count(path="/idp/idx/cancel") == 1
+
+
+@pytest.mark.parametrize("kind", ["sms", "email", "call"])
+def test_idx_sent_codes(idx_okta: FakeOkta, kind: str) -> None:
+    idx_okta.users = [user_with(sent(kind), google())]
+    prompter = ScriptedPrompter(["", "424242"])
+    run(idx_okta, prompter, factor=kind)
+    method = {"sms": "sms", "email": "email", "call": "voice"}[kind]
+    assert idx_okta.last(path="/idp/idx/challenge").json["authenticator"]["methodType"] == method
+    assert idx_okta.count(path="/idp/idx/challenge/resend") == 1
+    assert "empty to send a new one" in prompter.asked[0]
+
+
+def test_idx_menu_skips_fastpass_and_webauthn(idx_okta: FakeOkta) -> None:
+    key = FakeFactor("fwf00000000000000001", "webauthn", "FIDO")
+    idx_okta.users = [user_with(push(["SUCCESS"]), google(), sent("email"), key)]
+    prompter = ScriptedPrompter(["424242"], choices=[3])
+    run(idx_okta, prompter, factor="auto")
+    # auto without a seed takes push: no menu
+    assert prompter.menus == []
+    assert idx_okta.last(path="/idp/idx/challenge").json["authenticator"]["methodType"] == "push"
+    # a menu (sms/call/email only) offers what okenv can do and names the rest
+    idx_okta.users = [user_with(sent("sms"), sent("email"), key)]
+    prompter = ScriptedPrompter(["424242"], choices=[1])
+    run(idx_okta, prompter)
+    [menu] = prompter.menus
+    assert menu == ["SMS to +1 XXX-XXX-4321", "Email to a***@example.com"]
+    assert any("not offered" in line and "webauthn" in line for line in prompter.lines)
+
+
+def test_idx_wrong_password_verbatim(idx_okta: FakeOkta) -> None:
+    idx_okta.users = [FakeUser("alice@example.com", "other", [google()])]
+    with pytest.raises(AuthenticationError, match=r"^Okta: Authentication failed$"):
+        run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)
+
+
+def test_idx_unknown_remediation_is_named(idx_okta: FakeOkta) -> None:
+    idx_okta.idx_extra_remediation = "consent"
+    with pytest.raises(OktaError, match="does not know: consent"):
+        run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)
+
+
+def test_idx_enroll(idx_okta: FakeOkta) -> None:
+    idx_okta.users = [user_with(google(), status="MFA_ENROLL")]
+    with pytest.raises(AuthenticationError, match="enroll"):
+        run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)
+
+
+def test_idx_expired_state(idx_okta: FakeOkta) -> None:
+    idx_okta.state_token_lifetime = -1  # the page's token is already expired
+    with pytest.raises(AuthenticationError, match="The session has expired"):
+        run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)
+
+
+def test_idx_rate_limit_retried(idx_okta: FakeOkta) -> None:
+    idx_okta.rate_limit_reset_in = 1
+    idx_okta.fail("/idp/idx/identify", 429, times=1)
+    clock = FakeClock()
+    run(idx_okta, clock=clock, totp_secret=DEFAULT_TOTP_SECRET)
+    assert idx_okta.count(path="/idp/idx/identify") == 2
+    assert len(clock.sleeps) == 1
+
+
+def test_forced_idx_on_a_classic_org(fake_okta: FakeOkta) -> None:
+    run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET, engine="idx")
+    assert fake_okta.count(path="/idp/idx/introspect") == 1
