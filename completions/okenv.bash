@@ -64,7 +64,7 @@ _okenv() {
       if [[ $cur == -* ]]; then
         __okenv_reply '--version -h --help' "$cur"
       else
-        __okenv_reply 'env exec login credential-process roles status unset logout init use' "$cur"
+        __okenv_reply 'env exec login credential-process roles console status unset logout init use' "$cur"
         __okenv_profiles "$cur"
       fi
       return
@@ -80,8 +80,8 @@ _okenv() {
       positionals='profile command'
       ;;
     'login')
-      opts='--force --role --duration --region --username --factor --no-input --debug -h --help'
-      values='--role --duration --region --username --factor'
+      opts='--force --aws-profile --all --role --duration --region --username --factor --no-input --debug -h --help'
+      values='--aws-profile --role --duration --region --username --factor'
       positionals='profile'
       ;;
     'credential-process')
@@ -92,6 +92,11 @@ _okenv() {
     'roles')
       opts='--json --username --factor --no-input --debug -h --help'
       values='--username --factor'
+      positionals='profile'
+      ;;
+    'console')
+      opts='--print --force --role --duration --region --username --factor --no-input --debug -h --help'
+      values='--role --duration --region --username --factor'
       positionals='profile'
       ;;
     'status')
@@ -105,7 +110,7 @@ _okenv() {
       positionals=''
       ;;
     'logout')
-      opts='-h --help'
+      opts='--debug -h --help'
       values=''
       positionals='profile'
       ;;

@@ -27,13 +27,16 @@ function __okenv_state
                     set values --role --duration --region --username --factor
                 case login
                     set kinds profile
-                    set values --role --duration --region --username --factor
+                    set values --aws-profile --role --duration --region --username --factor
                 case credential-process
                     set kinds profile
                     set values --role --duration --region --username --factor
                 case roles
                     set kinds profile
                     set values --username --factor
+                case console
+                    set kinds profile
+                    set values --role --duration --region --username --factor
                 case status
                     set kinds profile
                 case unset
@@ -118,10 +121,11 @@ complete -c okenv -n '__okenv_want subcommand' -a env -d "Print shell code that 
 complete -c okenv -n '__okenv_want subcommand' -a exec -d "Run COMMAND with the profile's credentials in its environment."
 complete -c okenv -n '__okenv_want subcommand' -a login -d 'Log in and fill the cache; say on stderr until when the credentials are valid.'
 complete -c okenv -n '__okenv_want subcommand' -a credential-process -d 'Print the AWS credential_process JSON (Version 1) for the profile.'
-complete -c okenv -n '__okenv_want subcommand' -a roles -d 'List the roles the login grants.'
+complete -c okenv -n '__okenv_want subcommand' -a roles -d 'List the roles the login grants, grouped by account (with aliases when known).'
+complete -c okenv -n '__okenv_want subcommand' -a console -d "Open (or print) an AWS console sign-in URL for the profile's credentials."
 complete -c okenv -n '__okenv_want subcommand' -a status -d 'Remaining lifetime of active or cached credentials (exit 1 when none is valid).'
 complete -c okenv -n '__okenv_want subcommand' -a unset -d 'Print shell code that removes everything okenv sets.'
-complete -c okenv -n '__okenv_want subcommand' -a logout -d 'Forget cached credentials.'
+complete -c okenv -n '__okenv_want subcommand' -a logout -d 'Forget cached credentials and end Okta sessions (at Okta, then here).'
 complete -c okenv -n '__okenv_want subcommand' -a init -d 'Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file.'
 complete -c okenv -n '__okenv_want subcommand' -a use -d 'Switch the current shell to PROFILE (needs the shell integration from `okenv init`).'
 
@@ -148,6 +152,8 @@ complete -c okenv -n '__okenv_in exec' -l no-input -d 'Never prompt; fail with a
 complete -c okenv -n '__okenv_in exec' -l debug -d 'Trace each step on stderr (secrets redacted).'
 complete -c okenv -n '__okenv_in exec' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in login' -l force -d 'Ignore cached credentials and log in again.'
+complete -c okenv -n '__okenv_in login' -l aws-profile -x -d 'Also write the credentials into this profile of the AWS credentials file.'
+complete -c okenv -n '__okenv_in login' -l all -d 'Write every granted role into the AWS credentials file (alias-RoleName).'
 complete -c okenv -n '__okenv_in login' -l role -x -d 'Role ARN or ACCOUNT/ROLE_NAME.'
 complete -c okenv -n '__okenv_in login' -l duration -x -d 'Session length: 15m..12h or seconds.'
 complete -c okenv -n '__okenv_in login' -l region -x -d 'AWS region to export.'
@@ -171,10 +177,21 @@ complete -c okenv -n '__okenv_in roles' -l factor -x -a 'auto totp push sms call
 complete -c okenv -n '__okenv_in roles' -l no-input -d 'Never prompt; fail with a clear error instead.'
 complete -c okenv -n '__okenv_in roles' -l debug -d 'Trace each step on stderr (secrets redacted).'
 complete -c okenv -n '__okenv_in roles' -s h -l help -d 'Show this message and exit.'
+complete -c okenv -n '__okenv_in console' -l print -d 'Print the sign-in URL instead of opening it.'
+complete -c okenv -n '__okenv_in console' -l force -d 'Ignore cached credentials and log in again.'
+complete -c okenv -n '__okenv_in console' -l role -x -d 'Role ARN or ACCOUNT/ROLE_NAME.'
+complete -c okenv -n '__okenv_in console' -l duration -x -d 'Session length: 15m..12h or seconds.'
+complete -c okenv -n '__okenv_in console' -l region -x -d 'AWS region to export.'
+complete -c okenv -n '__okenv_in console' -l username -x -d 'Okta username.'
+complete -c okenv -n '__okenv_in console' -l factor -x -a 'auto totp push sms call email hardware' -d 'MFA factor: totp, push, sms, call, email, …'
+complete -c okenv -n '__okenv_in console' -l no-input -d 'Never prompt; fail with a clear error instead.'
+complete -c okenv -n '__okenv_in console' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in console' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in status' -l json -d 'Print JSON.'
 complete -c okenv -n '__okenv_in status' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in unset' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish or powershell (default: detected).'
 complete -c okenv -n '__okenv_in unset' -s h -l help -d 'Show this message and exit.'
+complete -c okenv -n '__okenv_in logout' -l debug -d 'Trace each step on stderr (secrets redacted).'
 complete -c okenv -n '__okenv_in logout' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in init' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in use' -l force -d 'Ignore cached credentials and log in again.'

@@ -8,10 +8,11 @@ $__okenvCommands = [ordered]@{
     'exec' = 'Run COMMAND with the profile''s credentials in its environment.'
     'login' = 'Log in and fill the cache; say on stderr until when the credentials are valid.'
     'credential-process' = 'Print the AWS credential_process JSON (Version 1) for the profile.'
-    'roles' = 'List the roles the login grants.'
+    'roles' = 'List the roles the login grants, grouped by account (with aliases when known).'
+    'console' = 'Open (or print) an AWS console sign-in URL for the profile''s credentials.'
     'status' = 'Remaining lifetime of active or cached credentials (exit 1 when none is valid).'
     'unset' = 'Print shell code that removes everything okenv sets.'
-    'logout' = 'Forget cached credentials.'
+    'logout' = 'Forget cached credentials and end Okta sessions (at Okta, then here).'
     'init' = 'Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file.'
     'use' = 'Switch the current shell to PROFILE (needs the shell integration from `okenv init`).'
 }
@@ -27,8 +28,8 @@ $__okenvSpecs = @{
         Positionals = @('profile', 'command')
     }
     'login' = @{
-        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
-        Values = @('--role', '--duration', '--region', '--username', '--factor')
+        Options = @('--force', '--aws-profile', '--all', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Values = @('--aws-profile', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
     'credential-process' = @{
@@ -39,6 +40,11 @@ $__okenvSpecs = @{
     'roles' = @{
         Options = @('--json', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
         Values = @('--username', '--factor')
+        Positionals = @('profile')
+    }
+    'console' = @{
+        Options = @('--print', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Values = @('--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
     'status' = @{
@@ -52,7 +58,7 @@ $__okenvSpecs = @{
         Positionals = @()
     }
     'logout' = @{
-        Options = @('-h', '--help')
+        Options = @('--debug', '-h', '--help')
         Values = @()
         Positionals = @('profile')
     }

@@ -25,6 +25,8 @@ from okenv.fast import COMMANDS
 from okenv.paths import cache_dir, config_path
 
 if TYPE_CHECKING:
+    from okenv.login import Secrets
+    from okenv.memory import AwsMemory
     from okenv.prompt import Prompter
 
 
@@ -75,6 +77,10 @@ def _trace(message: str) -> None:
     sys.stderr.write(f"okenv: debug: {message}\n")
 
 
+def _notify(message: str) -> None:
+    sys.stderr.write(f"okenv: {message}\n")
+
+
 @dataclass
 class LoginOptions:
     role: str | None = None
@@ -109,6 +115,21 @@ def _cache() -> CredentialCache:
     return CredentialCache(cache_dir(), warn=_warn)
 
 
+def _secrets() -> Secrets:
+    from okenv.login import Secrets
+
+    return Secrets(
+        password=os.environ.get("OKENV_PASSWORD") or None,
+        totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+    )
+
+
+def _memory() -> AwsMemory:
+    from okenv.memory import AwsMemory
+
+    return AwsMemory(_cache())
+
+
 def _prompter(no_input: bool) -> Prompter:
     from okenv.prompt import make_prompter
 
@@ -129,7 +150,14 @@ def _credentials(
             totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
         )
         trace = _trace if options.debug else None
-        return login(profile, secrets, _prompter(options.no_input), trace)
+        return login(
+            profile,
+            secrets,
+            _prompter(options.no_input),
+            trace,
+            memory=_memory(),
+            notify=_notify,
+        )
 
     creds, cached = cached_credentials(profile, cache=_cache(), fetch=fetch, force=force)
     if options.debug:
@@ -206,6 +234,21 @@ def exec_command(
 def login_command(
     profile: ProfileArg,
     force: ForceOpt = False,
+    aws_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--aws-profile",
+            help="Also write the credentials into this profile of the AWS credentials file.",
+            show_default=False,
+        ),
+    ] = None,
+    all_roles: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Write every granted role into the AWS credentials file (alias-RoleName).",
+        ),
+    ] = False,
     role: RoleOpt = None,
     duration: DurationOpt = None,
     region: RegionOpt = None,
@@ -217,12 +260,55 @@ def login_command(
     """Log in and fill the cache; say on stderr until when the credentials are valid."""
     options = LoginOptions(role, duration, region, username, factor, no_input, debug)
     resolved = _profile(profile, options)
+    if all_roles:
+        _login_all(resolved, options)
+        return
     creds, cached = _credentials(resolved, options, force=force)
     source = "cached credentials" if cached else "logged in"
     sys.stderr.write(
         f"okenv: {resolved.name}: {source} for {creds.role_arn}, valid until "
         f"{rfc3339(creds.expiration)} ({_lifetime(creds.remaining())})\n"
     )
+    section = aws_profile or resolved.aws_profile
+    if section:
+        from okenv.awsfiles import credentials_section
+
+        _write_aws_profiles({section: credentials_section(creds)})
+
+
+def _write_aws_profiles(sections: dict[str, dict[str, str]]) -> None:
+    """Write sections into the AWS credentials file under okenv's lock; report on stderr."""
+    from okenv.awsfiles import credentials_file_path, profile_name, write_credentials_file
+
+    for name in sections:
+        profile_name(name)
+    with _cache().lock("aws-credentials-file"):
+        path = write_credentials_file(credentials_file_path(os.environ), sections)
+    names = ", ".join(sections)
+    sys.stderr.write(f"okenv: wrote AWS profile(s) {names} to {path}\n")
+
+
+def _login_all(profile: Profile, options: LoginOptions) -> None:
+    """``okenv login PROFILE --all``: one AWS profile per granted role (alias-RoleName)."""
+    from okenv.awsfiles import credentials_section
+    from okenv.login import login_all
+
+    if profile.assume_role:
+        _warn("--all writes the roles the login grants; assume_role is not applied")
+    granted = login_all(
+        profile,
+        _secrets(),
+        _prompter(options.no_input),
+        _trace if options.debug else None,
+        memory=_memory(),
+        notify=_notify,
+    )
+    sections: dict[str, dict[str, str]] = {}
+    for item in granted:
+        base = f"{item.alias or item.role.account_id}-{item.role.name}"
+        name = base if base not in sections else f"{item.role.account_id}-{item.role.name}"
+        sections[name] = credentials_section(item.credentials)
+    _write_aws_profiles(sections)
 
 
 @app.command("credential-process")
@@ -253,25 +339,79 @@ def roles_command(
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """List the roles the login grants."""
-    from okenv.login import Secrets, fetch_assertion
+    """List the roles the login grants, grouped by account (with aliases when known)."""
+    from okenv.aliases import account_aliases
+    from okenv.assume import menu
+    from okenv.login import fetch_assertion
+    from okenv.signin import account_label
 
     options = LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug)
     resolved = _profile(profile, options)
-    secrets = Secrets(
-        password=os.environ.get("OKENV_PASSWORD") or None,
-        totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+    trace = _trace if debug else None
+    assertion = fetch_assertion(resolved, _secrets(), _prompter(no_input), trace)
+    aliases = account_aliases(
+        assertion,
+        environ=os.environ,
+        memory=_memory(),
+        timeout=resolved.timeout,
+        trace=trace,
+        warn=_warn,
     )
-    assertion = fetch_assertion(resolved, secrets, _prompter(no_input), _trace if debug else None)
+    ordered, _ = menu(assertion.roles, aliases)
     rows = [
-        {"account_id": r.account_id, "alias": None, "role": r.name, "arn": r.arn}
-        for r in assertion.roles
+        {
+            "account_id": r.account_id,
+            "alias": aliases.get(r.account_id),
+            "role": r.name,
+            "arn": r.arn,
+        }
+        for r in ordered
     ]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-    else:
-        for row in rows:
-            sys.stdout.write(f"{row['account_id']}  {row['role']:<24}  {row['arn']}\n")
+        return
+    current = None
+    for r in ordered:
+        if r.account_id != current:
+            current = r.account_id
+            sys.stdout.write(account_label(r.account_id, aliases.get(r.account_id)) + "\n")
+        sys.stdout.write(f"  {r.path:<24}  {r.arn}\n")
+
+
+@app.command("console")
+def console_command(
+    profile: ProfileArg,
+    print_url: Annotated[
+        bool, typer.Option("--print", help="Print the sign-in URL instead of opening it.")
+    ] = False,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Open (or print) an AWS console sign-in URL for the profile's credentials."""
+    from okenv.console import login_url, signin_token
+
+    options = LoginOptions(role, duration, region, username, factor, no_input, debug)
+    resolved = _profile(profile, options)
+    creds, _ = _credentials(resolved, options, force=force)
+    token = signin_token(
+        creds, os.environ, timeout=resolved.timeout, trace=_trace if debug else None
+    )
+    url = login_url(creds, token, os.environ, creds.region or resolved.region)
+    if print_url:
+        sys.stdout.write(url + "\n")
+        return
+    import webbrowser
+
+    if not webbrowser.open(url):
+        _warn("no browser could be opened; use `okenv console --print` and open the URL")
+        raise typer.Exit(1)
+    sys.stderr.write(f"okenv: opened the AWS console for {creds.role_arn}\n")
 
 
 @app.command("status")
@@ -314,10 +454,32 @@ def unset_command(shell: ShellOpt = None) -> None:
 @app.command("logout")
 def logout_command(
     profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    debug: DebugOpt = False,
 ) -> None:
-    """Forget cached credentials."""
+    """Forget cached credentials and end Okta sessions (at Okta, then here)."""
+    from okenv.okta.session import default_store, logout
+
     count = _cache().remove(profile)
-    sys.stderr.write(f"okenv: forgot {count} cached credential set(s)\n")
+    org = username = None
+    if profile is not None:
+        try:
+            resolved = _profile(profile, LoginOptions())
+        except OkenvError:
+            resolved = None  # not a configured profile: no Okta session of its own
+        if resolved is not None:
+            org, username = resolved.org_url, resolved.username
+    ended = 0
+    if profile is None or org is not None:
+        ended = logout(
+            default_store(warn=_warn),
+            org=org,
+            username=username,
+            warn=_warn,
+            trace=_trace if debug else None,
+        )
+    sys.stderr.write(
+        f"okenv: forgot {count} cached credential set(s) and {ended} Okta session(s)\n"
+    )
 
 
 @app.command("init")

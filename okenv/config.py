@@ -34,6 +34,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "assume_role": (str,),
     "assume_role_session_name": (str,),
     "external_id": (str,),
+    "aws_profile": (str,),
     "engine": (str,),
     "timeout": (int, float),
 }
@@ -53,6 +54,7 @@ class Profile:
     assume_role: str | None = None
     assume_role_session_name: str | None = None
     external_id: str | None = None
+    aws_profile: str | None = None  # section of the AWS credentials file `okenv login` fills
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
 
@@ -220,5 +222,6 @@ def resolve_profile(
         assume_role=merged.get("assume_role") or None,
         assume_role_session_name=merged.get("assume_role_session_name") or None,
         external_id=merged.get("external_id") or None,
+        aws_profile=merged.get("aws_profile") or None,
         engine=engine,
     )

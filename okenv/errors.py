@@ -35,6 +35,10 @@ class OkenvError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[type[OkenvError], tuple[str, str | None]]:
+        # Pickle with the hint (okenv.worker sends errors from its child process).
+        return (type(self), (self.message, self.hint))
+
 
 class UsageError(OkenvError):
     exit_code = 2

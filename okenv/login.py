@@ -9,19 +9,21 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from okenv.config import MAX_DURATION, Profile
+from okenv.config import Profile
 from okenv.credentials import Credentials
 from okenv.errors import RoleNotFoundError, SamlError
-from okenv.okta import classic
-from okenv.okta.http import OktaHttp
-from okenv.okta.pages import parse_app_page
+from okenv.okta.signin import OktaOptions, sign_in
 from okenv.prompt import Prompter
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
 
 Trace = Callable[[str], None]
+
+if TYPE_CHECKING:
+    from okenv.memory import AwsMemory
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,29 @@ def _preload_sts() -> threading.Thread:
 
 
 def fetch_assertion(
-    profile: Profile, secrets: Secrets, prompter: Prompter, trace: Trace | None = None
+    profile: Profile,
+    secrets: Secrets,
+    prompter: Prompter,
+    trace: Trace | None = None,
+    okta: OktaOptions | None = None,
 ) -> SamlAssertion:
-    """Sign in to Okta and return the AWS app's SAML assertion."""
-    http = OktaHttp(profile.org_url, timeout=profile.timeout, trace=trace)
+    """Sign in to Okta (reusing the org's Okta session when it is still good) and return
+    the AWS app's SAML assertion. ``okta``: timing and session storage (default: okenv's
+    cache dir, see :meth:`OktaOptions.from_environment`)."""
     username = profile.username or prompter.ask("Okta username: ").strip()
-    password = secrets.password or prompter.ask(f"Okta password for {username}: ", secret=True)
-    token = classic.authenticate(
-        http,
+
+    def password() -> str:
+        return secrets.password or prompter.ask(f"Okta password for {username}: ", secret=True)
+
+    form = sign_in(
+        profile,
         username=username,
         password=password,
-        factor_preference=profile.factor,
         totp_secret=secrets.totp_secret,
         prompter=prompter,
+        options=okta or OktaOptions.from_environment(),
+        trace=trace,
     )
-    form = parse_app_page(http.open_page(profile.app_url, params={"sessionToken": token}))
     assertion = parse_saml_response(form.saml_response)
     expiry = assertion.not_on_or_after
     if expiry is not None and expiry.timestamp() < time.time():
@@ -71,11 +81,31 @@ def fetch_assertion(
     return assertion
 
 
-def choose_role(assertion: SamlAssertion, wanted: str | None, prompter: Prompter) -> Role:
-    """The configured role, the only role, or the user's pick from a menu."""
+def choose_role(
+    assertion: SamlAssertion,
+    wanted: str | None,
+    prompter: Prompter,
+    aliases: Callable[[], Mapping[str, str]] | None = None,
+) -> Role:
+    """The configured role, the only role, or the user's pick from a menu.
+
+    ``aliases`` looks up account aliases (account id → alias); it is called only when they
+    matter: for the menu, or for a ``role = "alias/Role"`` that does not match by id.
+    """
+    from okenv.assume import menu
+
     roles = assertion.roles
     if wanted:
-        return match_role(roles, wanted)
+        try:
+            return match_role(roles, wanted)
+        except RoleNotFoundError:
+            account = wanted.strip().split("/", 1)[0]
+            names_alias = (
+                "/" in wanted and not wanted.strip().startswith("arn:") and not account.isdigit()
+            )
+            if aliases is None or not names_alias or len(roles) < 2:
+                raise
+        return match_role(roles, wanted, aliases())
     if len(roles) == 1:
         return roles[0]
     if not prompter.interactive:
@@ -84,22 +114,104 @@ def choose_role(assertion: SamlAssertion, wanted: str | None, prompter: Prompter
             hint="set role in the profile or pass --role; roles: "
             + ", ".join(r.arn for r in roles),
         )
-    labels = [f"{r.account_id}  {r.name}" for r in roles]
-    return roles[prompter.choose("Choose an AWS role:", labels)]
+    ordered, labels = menu(roles, aliases() if aliases is not None else {})
+    return ordered[prompter.choose("Choose an AWS role:", labels)]
+
+
+@dataclass(frozen=True)
+class GrantedRole:
+    role: Role
+    alias: str | None
+    credentials: Credentials
+
+
+def _alias_lookup(
+    assertion: SamlAssertion,
+    profile: Profile,
+    memory: AwsMemory | None,
+    notify: Trace | None,
+    trace: Trace | None,
+) -> Callable[[], Mapping[str, str]]:
+    found: list[Mapping[str, str]] = []
+
+    def lookup() -> Mapping[str, str]:
+        if not found:
+            import os
+
+            from okenv.aliases import account_aliases
+
+            warn = (lambda message: notify(f"warning: {message}")) if notify else None
+            found.append(
+                account_aliases(
+                    assertion,
+                    environ=os.environ,
+                    memory=memory,
+                    timeout=profile.timeout,
+                    trace=trace,
+                    warn=warn,
+                )
+            )
+        return found[0]
+
+    return lookup
 
 
 def login(
-    profile: Profile, secrets: Secrets, prompter: Prompter, trace: Trace | None = None
+    profile: Profile,
+    secrets: Secrets,
+    prompter: Prompter,
+    trace: Trace | None = None,
+    *,
+    memory: AwsMemory | None = None,
+    notify: Trace | None = None,
 ) -> Credentials:
+    """Okta → assertion → role (aliases when needed) → STS, with the duration and chaining
+    rules of :mod:`okenv.assume`. ``notify`` gets one-line messages for stderr."""
+    from okenv.assume import check_profile
+
+    check_profile(profile)
     preload = _preload_sts()
     assertion = fetch_assertion(profile, secrets, prompter, trace)
-    role = choose_role(assertion, profile.role, prompter)
-    duration = min(profile.duration, assertion.session_duration or MAX_DURATION)
+    lookup = _alias_lookup(assertion, profile, memory, notify, trace)
+    role = choose_role(assertion, profile.role, prompter, lookup)
     preload.join()
-    from okenv import sts
+    from okenv.assume import assume
 
-    if trace:
-        trace(f"AssumeRoleWithSAML {role.arn} for {duration} s")
-    return sts.assume_role_with_saml(
-        role=role, assertion=assertion, duration=duration, region=profile.region
-    )
+    return assume(role, assertion, profile, memory=memory, notify=notify, trace=trace)
+
+
+def login_all(
+    profile: Profile,
+    secrets: Secrets,
+    prompter: Prompter,
+    trace: Trace | None = None,
+    *,
+    memory: AwsMemory | None = None,
+    notify: Trace | None = None,
+) -> list[GrantedRole]:
+    """Credentials for every role the assertion grants (roles STS refuses are skipped
+    with a warning; if it refuses all, the first error is raised)."""
+    preload = _preload_sts()
+    assertion = fetch_assertion(profile, secrets, prompter, trace)
+    aliases = _alias_lookup(assertion, profile, memory, notify, trace)()
+    preload.join()
+    from okenv.assume import assume, menu
+    from okenv.errors import OkenvError
+
+    ordered, _ = menu(assertion.roles, aliases)
+    granted: list[GrantedRole] = []
+    failures: list[OkenvError] = []
+    for role in ordered:
+        try:
+            creds = assume(
+                role, assertion, profile, memory=memory, notify=notify, trace=trace, chain=False
+            )
+        except OkenvError as exc:
+            failures.append(exc)
+            if notify:
+                notify(f"warning: skipping {role.arn}: {exc.message}")
+            continue
+        granted.append(GrantedRole(role, aliases.get(role.account_id), creds))
+    if not granted:
+        raise failures[0]
+    return granted

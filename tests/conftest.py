@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +53,12 @@ def hygiene(
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
         "LC_ALL": "C.UTF-8",
+        # The AWS sign-in page (account aliases) and federation endpoint: never AWS itself.
+        "OKENV_AWS_SIGNIN_URL": DEAD_PROXY,
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    sts = sys.modules.get("okenv.sts")
+    if sts is not None:  # its botocore session read the previous test's AWS config
+        sts._session.cache_clear()
     yield home

@@ -96,14 +96,19 @@ def test_cache_files_are_private(sandbox: Sandbox) -> None:
 
 
 def test_full_login_request_count(sandbox: Sandbox) -> None:
-    """authn, factor verify, app link: nothing more."""
+    """The engine probe (first login to an org), authn, factor verify, app link: nothing more."""
     assert sandbox.run("login", "admin").returncode == 0
     paths = [r.path for r in sandbox.okta.requests]
     assert paths == [
+        "/.well-known/okta-organization",
         "/api/v1/authn",
-        "/api/v1/authn/factors/" + paths[1].split("/")[-2] + "/verify",
+        "/api/v1/authn/factors/" + paths[2].split("/")[-2] + "/verify",
         sandbox.okta.app_url.split(sandbox.okta.url)[1],
     ]
+    sandbox.okta.reset_log()
+    assert sandbox.run("login", "readonly").returncode == 0
+    # Another profile of the same org: the Okta session and the engine answer are reused.
+    assert [r.path for r in sandbox.okta.requests] == [paths[-1]]
 
 
 def test_role_by_account_and_name(sandbox: Sandbox) -> None:

@@ -18,7 +18,8 @@ Actions:
 
 Knobs: ``errors`` (role ARN → (code, HTTP status, message), answered instead of success for
 that role), ``html_error_status`` (answer every request with that status and an HTML page),
-``assumable`` (role ARN → ARNs allowed to AssumeRole into it; unset means anyone), ``hold``
+``assumable`` (role ARN → ARNs allowed to AssumeRole into it; unset means anyone),
+``external_ids`` (role ARN → the ExternalId its trust policy requires for AssumeRole), ``hold``
 (a ``threading.Event`` every request waits on, to provoke client read timeouts).
 Every request is logged in ``calls`` as (action, params) and its headers in ``headers``,
 under a lock. Signatures are not verified.
@@ -199,6 +200,7 @@ class FakeSts:
         errors: Mapping[str, tuple[str, int, str]] | None = None,
         html_error_status: int | None = None,
         assumable: Mapping[str, set[str]] | None = None,
+        external_ids: Mapping[str, str] | None = None,
         check_expiry: bool = True,
     ) -> None:
         self.max_session_duration: dict[str, int] = dict(max_session_duration or {})
@@ -207,6 +209,7 @@ class FakeSts:
         self.assumable: dict[str, set[str]] | None = (
             None if assumable is None else {k: set(v) for k, v in assumable.items()}
         )
+        self.external_ids: dict[str, str] = dict(external_ids or {})
         self.check_expiry = check_expiry
         self.calls: list[tuple[str, dict[str, str]]] = []
         self.issued: dict[str, IssuedCredentials] = {}
@@ -468,6 +471,14 @@ class FakeSts:
         if self.assumable is not None and caller.role_arn not in self.assumable.get(
             role_arn, set()
         ):
+            raise StsFault(
+                "AccessDenied",
+                403,
+                f"User: {caller.assumed_role_arn} is not authorized to perform: sts:AssumeRole "
+                f"on resource: {role_arn}",
+            )
+        required = self.external_ids.get(role_arn)
+        if required is not None and params.get("ExternalId") != required:
             raise StsFault(
                 "AccessDenied",
                 403,

@@ -1,0 +1,181 @@
+"""The AWS shared credentials file (``AWS_SHARED_CREDENTIALS_FILE`` or ``~/.aws/credentials``).
+
+``okenv login PROFILE --aws-profile NAME`` writes the credentials into section ``[NAME]``
+for tools that read profiles. :func:`set_sections` is the pure edit: it rewrites only the
+credential keys of the named sections (appending a section that does not exist yet) and
+keeps every other byte — comments, order, blank lines, other profiles, line endings, even
+bytes that are not UTF-8. :func:`write_credentials_file` does the I/O: read, edit, write a
+0600 temporary file next to it, fsync, rename (a symlinked file is updated at its target).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+
+from okenv.credentials import Credentials, rfc3339
+from okenv.errors import ConfigError, UsageError
+
+__all__ = [
+    "OWNED_KEYS",
+    "credentials_file_path",
+    "credentials_section",
+    "profile_name",
+    "set_sections",
+    "write_credentials_file",
+]
+
+OWNED_KEYS = (
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",  # botocore prefers it over aws_session_token: a stale one must go
+    "x_security_token_expires",
+)
+_HEADER = re.compile(r"^[ \t]*\[(?P<name>[^\]\r\n]*)\][ \t]*(?:[#;].*)?$")
+_KEY = re.compile(r"^[ \t]*(?P<key>[^=:\s#;\[][^=:]*?)[ \t]*[=:]")
+_NAME_OK = re.compile(r"^[A-Za-z0-9_+=,.@:/-]+$")
+_MAX_SIZE = 16 * 1024 * 1024
+
+
+def credentials_file_path(environ: Mapping[str, str]) -> Path:
+    configured = environ.get("AWS_SHARED_CREDENTIALS_FILE", "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return Path("~/.aws/credentials").expanduser()
+
+
+def profile_name(name: str) -> str:
+    """``name`` if it is a usable section name, else :class:`UsageError`."""
+    if not _NAME_OK.fullmatch(name) or name.lower().startswith("profile "):
+        raise UsageError(
+            f"invalid AWS profile name {name!r}",
+            hint="use letters, digits and _+=,.@:/- (no spaces or brackets)",
+        )
+    return name
+
+
+def credentials_section(creds: Credentials) -> dict[str, str]:
+    return {
+        "aws_access_key_id": creds.access_key_id,
+        "aws_secret_access_key": creds.secret_access_key,
+        "aws_session_token": creds.session_token,
+        "x_security_token_expires": rfc3339(creds.expiration),
+    }
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _eol(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :]
+
+
+def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
+    """``text`` with each named section's owned keys replaced by the given values.
+
+    In an existing section the values go right under its header and earlier values of the
+    owned keys (with their continuation lines) go away; everything else stays. The first
+    of duplicate sections gets the values, later duplicates lose the owned keys. Missing
+    sections are appended at the end, after a blank line.
+    """
+    newline = _newline(text)
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    current: str | None = None
+    written: set[str] = set()
+    dropping = False  # inside a continuation of a removed key
+    for line in lines:
+        body = line.rstrip("\r\n")
+        header = _HEADER.match(body)
+        if header is not None:
+            current = header["name"].strip()
+            dropping = False
+            if current in sections and current not in written:
+                if not _eol(line):
+                    line += newline
+                out.append(line)
+                out.extend(f"{k} = {v}{newline}" for k, v in sections[current].items())
+                written.add(current)
+                continue
+            out.append(line)
+            continue
+        if current in sections:
+            if dropping and body[:1] in (" ", "\t") and body.strip():
+                continue
+            dropping = False
+            key = _KEY.match(body)
+            if key is not None and key["key"].strip().lower() in OWNED_KEYS:
+                dropping = True
+                continue
+        out.append(line)
+    result = "".join(out)
+    missing = [name for name in sections if name not in written]
+    if missing:
+        if result and not result.endswith(("\n", "\r")):
+            result += newline
+        for name in missing:
+            if result.strip():
+                result += newline
+            result += f"[{name}]{newline}"
+            result += "".join(f"{k} = {v}{newline}" for k, v in sections[name].items())
+    return result
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    temp = path.with_name(f".{path.name}.okenv.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(temp, flags, 0o600)
+    try:
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
+    with suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]) -> Path:
+    """Put ``sections`` into the credentials file at ``path``; return the file written.
+
+    The caller serialises concurrent writers (okenv takes its cache lock around this).
+    """
+    for name in sections:
+        profile_name(name)
+    target = Path(os.path.realpath(path))
+    try:
+        if not target.parent.exists():
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if target.stat().st_size > _MAX_SIZE:
+                raise ConfigError(f"{target} is too large to be an AWS credentials file")
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        text = raw.decode("utf-8", "surrogateescape")
+        updated = set_sections(text, sections).encode("utf-8", "surrogateescape")
+        _write_atomically(target, updated)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the AWS credentials file {target}: {exc.strerror or exc}"
+        ) from None
+    return target

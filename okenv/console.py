@@ -1,0 +1,108 @@
+"""An AWS console sign-in URL for temporary credentials, via the federation endpoint.
+
+``GET <signin>/federation?Action=getSigninToken&Session=<json>`` trades the credentials for
+a sign-in token; ``<signin>/federation?Action=login&Issuer=…&Destination=<console>&SigninToken=…``
+is the URL a browser opens. The sign-in host and the console follow the role's partition
+(aws, aws-us-gov, aws-cn); ``OKENV_AWS_SIGNIN_URL`` replaces the sign-in host (tests).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from urllib.parse import urlencode, urlsplit
+
+from okenv import __version__
+from okenv.credentials import Credentials
+from okenv.errors import NetworkError, ServiceError
+from okenv.redact import redact_url
+from okenv.signin import CONSOLE_URLS, signin_base_url
+
+__all__ = ["console_destination", "login_url", "signin_token", "signin_token_url"]
+
+ISSUER = "okenv"
+Say = Callable[[str], None]
+
+
+def _partition(creds: Credentials) -> str:
+    parts = creds.role_arn.split(":")
+    return parts[1] if len(parts) > 2 and parts[1] in CONSOLE_URLS else "aws"
+
+
+def console_destination(creds: Credentials, region: str | None) -> str:
+    base = CONSOLE_URLS[_partition(creds)]
+    if region:
+        return f"{base}console/home?{urlencode({'region': region})}"
+    return base
+
+
+def signin_token_url(creds: Credentials, environ: Mapping[str, str]) -> str:
+    session = json.dumps(
+        {
+            "sessionId": creds.access_key_id,
+            "sessionKey": creds.secret_access_key,
+            "sessionToken": creds.session_token,
+        },
+        separators=(",", ":"),
+    )
+    base = signin_base_url(_partition(creds), environ)
+    return f"{base}/federation?" + urlencode({"Action": "getSigninToken", "Session": session})
+
+
+def login_url(
+    creds: Credentials, token: str, environ: Mapping[str, str], region: str | None = None
+) -> str:
+    base = signin_base_url(_partition(creds), environ)
+    query = urlencode(
+        {
+            "Action": "login",
+            "Issuer": ISSUER,
+            "Destination": console_destination(creds, region),
+            "SigninToken": token,
+        }
+    )
+    return f"{base}/federation?{query}"
+
+
+def signin_token(
+    creds: Credentials,
+    environ: Mapping[str, str],
+    *,
+    timeout: float = 20.0,
+    trace: Say | None = None,
+) -> str:
+    """Ask the federation endpoint for a sign-in token for ``creds``."""
+    import requests
+
+    url = signin_token_url(creds, environ)
+    host = urlsplit(url).netloc
+    if trace:
+        trace(f"GET {redact_url(url)}")
+    try:
+        response = requests.get(
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            headers={"User-Agent": f"okenv/{__version__}"},
+        )
+    except requests.RequestException as exc:
+        raise NetworkError(
+            f"could not reach the AWS federation endpoint at {host}: {type(exc).__name__}",
+            hint="check your network connection and proxy settings",
+        ) from None
+    with response:
+        if trace:
+            trace(f"-> HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise ServiceError(
+                f"the AWS federation endpoint refused the credentials (HTTP "
+                f"{response.status_code})",
+                hint="the credentials may have expired: run again with --force",
+            )
+        try:
+            token = response.json().get("SigninToken")
+        except (ValueError, AttributeError):
+            token = None
+    if not isinstance(token, str) or not token:
+        raise ServiceError("the AWS federation endpoint answered without a SigninToken")
+    return token
