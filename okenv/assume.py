@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from okenv.config import MAX_DURATION, Profile
 from okenv.credentials import Credentials
@@ -92,6 +93,13 @@ def regions(profile: Profile, partition: str) -> tuple[str | None, str]:
     return (None if partition == "aws" else fallback), fallback
 
 
+StsCall = Callable[..., Credentials]
+
+
+def _call_here(func: Callable[..., Credentials], /, **kwargs: Any) -> Credentials:
+    return func(**kwargs)
+
+
 def _with_step_down(
     role: Role,
     assertion: SamlAssertion,
@@ -102,6 +110,7 @@ def _with_step_down(
     memory: AwsMemory | None,
     notify: Say | None,
     trace: Say | None,
+    call: StsCall,
 ) -> Credentials:
     from okenv import sts
 
@@ -117,8 +126,12 @@ def _with_step_down(
         if trace:
             trace(f"AssumeRoleWithSAML {role.arn} for {ask} s")
         try:
-            creds = sts.assume_role_with_saml(
-                role=role, assertion=assertion, duration=ask, region=endpoint_region
+            creds = call(
+                sts.assume_role_with_saml,
+                role=role,
+                assertion=assertion,
+                duration=ask,
+                region=endpoint_region,
             )
         except DurationTooLongError:
             lower = next((d for d in STANDARD_DURATIONS if d < ask), None)
@@ -179,8 +192,11 @@ def assume(
     notify: Say | None = None,
     trace: Say | None = None,
     chain: bool = True,
+    call: StsCall | None = None,
 ) -> Credentials:
-    """Credentials for ``role`` (and, when the profile says so, the chained role)."""
+    """Credentials for ``role`` (and, when the profile says so, the chained role).
+    ``call(func, **kwargs)`` runs each STS call (default: right here)."""
+    call = call or _call_here
     region, endpoint_region = regions(profile, role.partition)
     requested = min(profile.duration, assertion.session_duration or MAX_DURATION)
     if trace and requested < profile.duration:
@@ -196,6 +212,7 @@ def assume(
             memory=memory,
             notify=notify,
             trace=trace,
+            call=call,
         )
 
     match = _CHAIN_ROLE.fullmatch(target.strip())
@@ -224,13 +241,15 @@ def assume(
         memory=memory,
         notify=notify,
         trace=trace,
+        call=call,
     )
     from okenv import sts
 
     session_name = _session_name(profile, assertion)
     if trace:
         trace(f"AssumeRole {target.strip()} as {session_name} for {chained} s (role chaining)")
-    return sts.assume_role(
+    return call(
+        sts.assume_role,
         source=first,
         role_arn=target.strip(),
         session_name=session_name,

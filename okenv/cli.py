@@ -20,9 +20,13 @@ from okenv import __version__
 from okenv.cache import CredentialCache
 from okenv.config import Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials, rfc3339
-from okenv.errors import Interrupted, OkenvError, UsageError
-from okenv.fast import COMMANDS
+from okenv.errors import OkenvError, UsageError
+from okenv.fast import COMMANDS, guard_credential_process, guarded
 from okenv.paths import cache_dir, config_path
+from okenv.provider import credentials
+from okenv.provider import notify as _notify
+from okenv.provider import trace as _trace
+from okenv.provider import warn as _warn
 
 if TYPE_CHECKING:
     from okenv.login import Secrets
@@ -67,18 +71,6 @@ ShellOpt = Annotated[
     str | None,
     typer.Option("--shell", help="bash, zsh, fish or powershell (default: detected)."),
 ]
-
-
-def _warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {message}\n")
-
-
-def _trace(message: str) -> None:
-    sys.stderr.write(f"okenv: debug: {message}\n")
-
-
-def _notify(message: str) -> None:
-    sys.stderr.write(f"okenv: {message}\n")
 
 
 @dataclass
@@ -139,30 +131,10 @@ def _prompter(no_input: bool) -> Prompter:
 def _credentials(
     profile: Profile, options: LoginOptions, *, force: bool
 ) -> tuple[Credentials, bool]:
-    """Cached credentials, or a login (imported only now: the hit path stays light)."""
-    from okenv.provider import cached_credentials
-
-    def fetch() -> Credentials:
-        from okenv.login import Secrets, login
-
-        secrets = Secrets(
-            password=os.environ.get("OKENV_PASSWORD") or None,
-            totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
-        )
-        trace = _trace if options.debug else None
-        return login(
-            profile,
-            secrets,
-            _prompter(options.no_input),
-            trace,
-            memory=_memory(),
-            notify=_notify,
-        )
-
-    creds, cached = cached_credentials(profile, cache=_cache(), fetch=fetch, force=force)
-    if options.debug:
-        _trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
-    return creds, cached
+    """Cached credentials, or a login (imported only then: the hit path stays light)."""
+    return credentials(
+        profile, _cache(), force=force, no_input=options.no_input, debug=options.debug
+    )
 
 
 def _shell(name: str | None) -> str:
@@ -324,6 +296,7 @@ def credential_process_command(
     debug: DebugOpt = False,
 ) -> None:
     """Print the AWS credential_process JSON (Version 1) for the profile."""
+    guard_credential_process()
     options = LoginOptions(role, duration, region, username, factor, no_input, debug)
     resolved = _profile(profile, options)
     creds, _ = _credentials(resolved, options, force=force)
@@ -558,40 +531,22 @@ def _with_default_command(args: list[str]) -> list[str]:
     return args
 
 
-def _report(exc: OkenvError) -> None:
-    sys.stderr.write(f"okenv: {exc.message}\n")
-    if exc.hint:
-        sys.stderr.write(f"okenv: {exc.hint}\n")
-
-
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
-    debug = "--debug" in args
-    code: int
-    try:
-        result = app(args=args, prog_name="okenv", standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except OkenvError as exc:
-        _report(exc)
-        code = exc.exit_code
-    except (KeyboardInterrupt, typer.Abort):
-        _report(Interrupted("interrupted"))
-        code = Interrupted.exit_code
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except typer.TyperException as exc:  # click's usage errors: bad flag, missing argument
-        exc.show()  # type: ignore[attr-defined]
-        code = UsageError.exit_code
-    except BrokenPipeError:
-        code = 1
-    except Exception as exc:
-        if debug:
-            import traceback
 
-            traceback.print_exc()  # frames only: locals are never printed
-        sys.stderr.write(f"okenv: internal error: {type(exc).__name__}: {exc}\n")
-        sys.stderr.write("okenv: run again with --debug and report it\n")
-        code = 1
+    def run() -> int:
+        try:
+            result = app(args=args, prog_name="okenv", standalone_mode=False)
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+        except typer.Exit as exc:
+            return int(exc.exit_code)
+        except typer.TyperException as exc:  # click's usage errors: bad flag, missing argument
+            exc.show()  # type: ignore[attr-defined]
+            return UsageError.exit_code
+        return result if isinstance(result, int) else 0
+
+    code = guarded(run, debug="--debug" in args)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

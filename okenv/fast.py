@@ -1,19 +1,23 @@
-"""The entry point, and the cached path served without typer.
+"""The entry point: the everyday forms without typer, everything else through okenv.cli.
 
 ``okenv PROFILE``, ``okenv env PROFILE [--shell S]``, ``okenv exec PROFILE -- CMD…``,
 ``okenv credential-process PROFILE`` and profile-name completion run inside prompts, rc
-files and every SDK call, so when the cache can answer them they are answered here, with
-the standard library and okenv's light modules only. Anything else — another flag, a cache
-miss, a warning to print, an error to report — goes to :mod:`okenv.cli`, which does the
-same work the long way and owns every message and exit code.
+files and every SDK call. This module serves them with the standard library and okenv's
+light modules (typer alone costs more than the whole cached path); a login, when the cache
+cannot answer, imports what it needs when it needs it. Any other form — another flag,
+another command — goes to :mod:`okenv.cli`. Both report errors through :func:`guarded`:
+one message on stderr and the exit code of SPEC.md.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from okenv.errors import OkenvError
 
 # The commands cli.py knows; a first word that is none of these is a profile (`okenv PROFILE`).
 COMMANDS = frozenset(
@@ -62,7 +66,7 @@ def _parse(args: Sequence[str]) -> tuple[str, str, str | None, list[str]] | None
 
 
 def _serve(args: Sequence[str]) -> int | None:
-    """Serve ``args`` from the cache and return the exit code, or None to take the long way."""
+    """Run the forms served here and return the exit code, or None for cli.py's forms."""
     if args[:1] == ["__complete-profiles"] and len(args) <= 2:
         from okenv.integration import profile_candidates
 
@@ -76,55 +80,95 @@ def _serve(args: Sequence[str]) -> int | None:
 
     from okenv.cache import CredentialCache
     from okenv.config import resolve_profile
-    from okenv.errors import OkenvError
     from okenv.paths import cache_dir, config_path
-    from okenv.provider import cache_key
+    from okenv.provider import credentials, warn
 
-    warnings: list[str] = []
-    try:
-        profile = resolve_profile(
-            name, path=config_path(), environ=os.environ, warn=warnings.append
-        )
-        if command == "exec":
-            from okenv.run import check_nesting
+    if command == "credential-process":
+        guard_credential_process()
+    profile = resolve_profile(name, path=config_path(), environ=os.environ, warn=warn)
+    if command == "exec":
+        from okenv.run import check_nesting
 
-            check_nesting(os.environ, profile.name, False)
-        creds = CredentialCache(cache_dir(), warn=warnings.append).load(cache_key(profile))
-    except OkenvError:
-        return None  # cli.py reports it
-    if creds is None or warnings:
-        return None  # a login is needed, or there is something to say: the long way
+        check_nesting(os.environ, profile.name, False)
+    shell = None
+    if command == "env":
+        from okenv.shells import detect_shell, normalize_shell
+
+        shell = normalize_shell(shell_name) if shell_name else detect_shell()
+    creds, _ = credentials(profile, CredentialCache(cache_dir(), warn=warn))
 
     if command == "credential-process":
         sys.stdout.write(creds.process_json() + "\n")
         return 0
-
     from okenv.env import credentials_env
 
     changes = credentials_env(profile.name, creds)
     if command == "exec":
         from okenv.run import build_environment, exec_command
 
-        try:
-            exec_command(argv, build_environment(os.environ, changes))
-        except OkenvError:
-            return None  # e.g. command not found: cli.py reports it
-    from okenv.shells import detect_shell, normalize_shell, render
+        exec_command(argv, build_environment(os.environ, changes))
+    from okenv.shells import render
 
-    try:
-        shell = normalize_shell(shell_name) if shell_name else detect_shell()
-    except OkenvError:
-        return None
+    assert shell is not None
     sys.stdout.write(render(shell, changes))
     return 0
 
 
+_GUARD = "OKENV_IN_CREDENTIAL_PROCESS"
+
+
+def guard_credential_process() -> None:
+    """Stop a credential_process loop: okenv started, through an SDK, by okenv itself."""
+    from okenv.errors import UsageError
+
+    if os.environ.get(_GUARD):
+        raise UsageError(
+            "okenv credential-process was started by okenv credential-process (a loop)",
+            hint="an AWS profile okenv's own calls use must not have okenv as credential_process",
+        )
+    os.environ[_GUARD] = "1"  # inherited by anything this process starts
+
+
+def report(exc: OkenvError) -> None:
+    sys.stderr.write(f"okenv: {exc.message}\n")
+    if exc.hint:
+        sys.stderr.write(f"okenv: {exc.hint}\n")
+
+
+def guarded(action: Callable[[], int | None], *, debug: bool = False) -> int | None:
+    """Run ``action``; turn every exception into its message on stderr and an exit code."""
+    from okenv.errors import Interrupted, OkenvError
+
+    try:
+        return action()
+    except OkenvError as exc:
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        report(Interrupted("interrupted"))
+        return Interrupted.exit_code
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()  # frames only: local variables are never printed
+        # The type only: an exception's text could carry a secret.
+        sys.stderr.write(f"okenv: internal error ({type(exc).__name__})\n")
+        sys.stderr.write("okenv: run again with --debug and report it\n")
+        return 1
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = list(sys.argv[1:] if argv is None else argv)
-    code = _serve(args)
+    code = guarded(lambda: _serve(args))
     if code is None:
         from okenv.cli import main as cli_main
 
         cli_main(args)
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
     sys.exit(code)

@@ -1,13 +1,11 @@
 """A full login: Okta → SAML assertion → role → STS credentials. Plain inputs, a dataclass out.
 
-Imported only when the cache cannot answer: this is where requests, MechanicalSoup and
-(in a background thread, while Okta answers) boto3 come in.
+Imported only when the cache cannot answer: this is where requests and MechanicalSoup come
+in; boto3 comes in with the STS calls (see okenv.worker).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
 Trace = Callable[[str], None]
 
 if TYPE_CHECKING:
+    from okenv.assume import StsCall
     from okenv.memory import AwsMemory
 
 
@@ -32,19 +31,6 @@ class Secrets:
 
     password: str | None = None
     totp_secret: str | None = None
-
-
-def _preload_sts() -> threading.Thread:
-    """Import boto3 and build its loaders while Okta answers (≈200 ms hidden behind I/O)."""
-
-    def work() -> None:
-        # The real import after join() reports any failure.
-        with contextlib.suppress(Exception):
-            import okenv.sts  # noqa: F401
-
-    thread = threading.Thread(target=work, name="okenv-preload-sts", daemon=True)
-    thread.start()
-    return thread
 
 
 def fetch_assertion(
@@ -164,20 +150,22 @@ def login(
     *,
     memory: AwsMemory | None = None,
     notify: Trace | None = None,
+    call: StsCall | None = None,
 ) -> Credentials:
     """Okta → assertion → role (aliases when needed) → STS, with the duration and chaining
-    rules of :mod:`okenv.assume`. ``notify`` gets one-line messages for stderr."""
+    rules of :mod:`okenv.assume`. ``notify`` gets one-line messages for stderr; ``call``
+    runs the STS calls (e.g. in :class:`okenv.worker.Worker`)."""
     from okenv.assume import check_profile
 
     check_profile(profile)
-    preload = _preload_sts()
     assertion = fetch_assertion(profile, secrets, prompter, trace)
     lookup = _alias_lookup(assertion, profile, memory, notify, trace)
     role = choose_role(assertion, profile.role, prompter, lookup)
-    preload.join()
     from okenv.assume import assume
 
-    return assume(role, assertion, profile, memory=memory, notify=notify, trace=trace)
+    return assume(
+        role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call
+    )
 
 
 def login_all(
@@ -191,10 +179,8 @@ def login_all(
 ) -> list[GrantedRole]:
     """Credentials for every role the assertion grants (roles STS refuses are skipped
     with a warning; if it refuses all, the first error is raised)."""
-    preload = _preload_sts()
     assertion = fetch_assertion(profile, secrets, prompter, trace)
     aliases = _alias_lookup(assertion, profile, memory, notify, trace)()
-    preload.join()
     from okenv.assume import assume, menu
     from okenv.errors import OkenvError
 

@@ -1,15 +1,31 @@
-"""Caching as a wrapper around a credential source (the aws-vault way).
-
-The cache hit path imports nothing heavy: a login is a callable handed in by the caller.
+"""Credentials for a profile: the cache, or a login. Caching is a wrapper around the login
+(the aws-vault way), and nothing here imports typer, requests or boto3: a login imports them
+when it happens, with the AWS half warming up in a forked worker (:mod:`okenv.worker`).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
+
+Say = Callable[[str], None]
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"okenv: warning: {message}\n")
+
+
+def trace(message: str) -> None:
+    sys.stderr.write(f"okenv: debug: {message}\n")
+
+
+def notify(message: str) -> None:
+    sys.stderr.write(f"okenv: {message}\n")
 
 
 def cache_key(profile: Profile) -> str:
@@ -41,3 +57,45 @@ def cached_credentials(
         creds = fetch()
         cache.store(key, profile.name, creds)
         return creds, False
+
+
+def credentials(
+    profile: Profile,
+    cache: CredentialCache,
+    *,
+    force: bool = False,
+    no_input: bool = False,
+    debug: bool = False,
+) -> tuple[Credentials, bool]:
+    """The cache's credentials for ``profile``, or a login (prompts on the terminal)."""
+
+    def fetch() -> Credentials:
+        from okenv.worker import start_sts_worker
+
+        worker = start_sts_worker()  # before the Okta imports: both halves warm up at once
+        try:
+            from okenv.login import Secrets, login
+            from okenv.memory import AwsMemory
+            from okenv.prompt import make_prompter
+
+            secrets = Secrets(
+                password=os.environ.get("OKENV_PASSWORD") or None,
+                totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+            )
+            return login(
+                profile,
+                secrets,
+                make_prompter(no_input),
+                trace if debug else None,
+                memory=AwsMemory(cache),
+                notify=notify,
+                call=worker.call if worker else None,
+            )
+        finally:
+            if worker:
+                worker.close()
+
+    creds, cached = cached_credentials(profile, cache=cache, fetch=fetch, force=force)
+    if debug:
+        trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
+    return creds, cached

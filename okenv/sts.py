@@ -10,6 +10,7 @@ AWS_ENDPOINT_URL redirect it.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +31,13 @@ from okenv.saml import Role, SamlAssertion, default_region
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-__all__ = ["assume_role_with_saml", "sts_client"]
+__all__ = ["CHAINED_MAX_DURATION", "assume_role", "assume_role_with_saml", "sts_client"]
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 MAX_ATTEMPTS = 2
 MAX_SESSION_DURATION_MESSAGE = "exceeds the MaxSessionDuration"
+CHAINED_MAX_DURATION = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 NETWORK_HINT = "check your network connection, proxy settings and AWS_ENDPOINT_URL_STS"
 
 _NETWORK_ERRORS: tuple[type[Exception], ...] = (
@@ -46,24 +48,41 @@ _NETWORK_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+@functools.cache
 def _session() -> botocore.session.Session:
+    # One session per process, so its loaders parse botocore's JSON data once.
     # Resolve the profile from nowhere: neither AWS_PROFILE nor AWS_DEFAULT_PROFILE is read,
     # so the config file's [default] section (or nothing) applies and ProfileNotFound cannot
     # happen. Everything else (endpoint URLs, CA bundle, proxies) resolves as usual.
     return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
 
 
-def sts_client(region: str) -> STSClient:
-    """An unsigned STS client for ``region`` with short timeouts and one retry."""
+def warm_up() -> None:
+    """Load what an STS client needs (okenv.worker runs this while Okta answers)."""
+    sts_client("us-east-1")
+
+
+def sts_client(region: str, credentials: Credentials | None = None) -> STSClient:
+    """An STS client for ``region`` with short timeouts and one retry.
+
+    Unsigned without ``credentials``; with them, signed with exactly those keys (explicit
+    keys: botocore never consults its credential chain, so no profile, IMDS probe or
+    credential_process can stand in for them).
+    """
     config = botocore.config.Config(
-        signature_version=botocore.UNSIGNED,
+        signature_version=botocore.UNSIGNED if credentials is None else None,
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     )
     try:
         client: STSClient = _session().create_client(  # type: ignore[assignment]
-            "sts", region_name=region, config=config
+            "sts",
+            region_name=region,
+            config=config,
+            aws_access_key_id=credentials.access_key_id if credentials else None,
+            aws_secret_access_key=credentials.secret_access_key if credentials else None,
+            aws_session_token=credentials.session_token if credentials else None,
         )
     except botocore.exceptions.BotoCoreError as exc:
         raise StsError(
@@ -146,6 +165,85 @@ def assume_role_with_saml(
             session_token=creds["SessionToken"],
             expiration=_utc(creds["Expiration"]),
             role_arn=role.arn,
+            region=region,
+        )
+    except (KeyError, TypeError, AttributeError):
+        raise StsError("AWS STS answered without credentials") from None
+
+
+def _chain_error(
+    exc: botocore.exceptions.ClientError, role_arn: str, source: Credentials, external_id: bool
+) -> StsError | AuthorizationError:
+    response: Any = exc.response
+    error = response.get("Error", {}) or {}
+    code = str(error.get("Code") or "").strip()
+    message = " ".join(str(error.get("Message") or "").split())
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    hop = f"role chaining from {source.role_arn} to {role_arn}"
+    if code == "AccessDenied":
+        return AuthorizationError(
+            f"STS denied {hop}: {message or 'access denied'}",
+            hint=f"check that the trust policy of {role_arn} allows sts:AssumeRole from "
+            f"{source.role_arn}"
+            + (" with this external_id" if external_id else "")
+            + ", and that the first role may call sts:AssumeRole on it",
+        )
+    if code == "ValidationError" and "DurationSeconds" in message:
+        return StsError(
+            f"STS refused the session duration for {hop}: {message}",
+            hint="chained sessions last at most 1h; ask for --duration 1h or less",
+        )
+    if isinstance(status, int) and status >= 500 and not _looks_like_aws_code(code):
+        return StsError(
+            f"AWS STS answered unexpectedly (HTTP {status}) to {hop}",
+            hint="AWS may be having trouble; try again later, or check AWS_ENDPOINT_URL_STS",
+        )
+    if not code:
+        code = f"HTTP {status}" if status else "unknown error"
+    return StsError(f"STS refused {hop}: {code}: {message or '(no message)'}")
+
+
+def assume_role(
+    *,
+    source: Credentials,
+    role_arn: str,
+    session_name: str,
+    duration: int,
+    region: str | None,
+    endpoint_region: str,
+    external_id: str | None = None,
+) -> Credentials:
+    """The second hop of role chaining: ``sts:AssumeRole`` signed with ``source``'s keys.
+
+    ``duration`` is capped at 1 hour (AWS's limit for chained sessions); ``region`` is what
+    the credentials carry for export, ``endpoint_region`` picks the STS endpoint.
+    """
+    client = sts_client(endpoint_region, credentials=source)
+    params: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": session_name,
+        "DurationSeconds": min(duration, CHAINED_MAX_DURATION),
+    }
+    if external_id:
+        params["ExternalId"] = external_id
+    try:
+        response = client.assume_role(**params)
+    except botocore.exceptions.ClientError as exc:
+        raise _chain_error(exc, role_arn, source, bool(external_id)) from None
+    except _NETWORK_ERRORS as exc:
+        raise NetworkError(f"could not reach AWS STS: {exc}", hint=NETWORK_HINT) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise StsError(f"AWS STS call failed: {exc}") from None
+    finally:
+        client.close()
+    try:
+        creds = response["Credentials"]
+        return Credentials(
+            access_key_id=creds["AccessKeyId"],
+            secret_access_key=creds["SecretAccessKey"],
+            session_token=creds["SessionToken"],
+            expiration=_utc(creds["Expiration"]),
+            role_arn=role_arn,
             region=region,
         )
     except (KeyError, TypeError, AttributeError):

@@ -242,3 +242,18 @@ def test_env_on_stdout_only(sandbox: Sandbox) -> None:
     assert "okenv: debug:" in result.stderr
     assert "correct horse" not in result.stderr
     assert os.environ.get("OKENV_TOTP_SECRET") is None
+
+
+def test_login_without_the_worker(sandbox: Sandbox) -> None:
+    """The STS half runs in this process when no worker is forked (other platforms)."""
+    result = sandbox.run("credential-process", "admin", env={"OKENV_NO_WORKER": "1"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["Version"] == 1
+
+
+def test_credential_process_loop_is_stopped(sandbox: Sandbox) -> None:
+    result = sandbox.run("credential-process", "admin", env={"OKENV_IN_CREDENTIAL_PROCESS": "1"})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "loop" in result.stderr
+    assert sandbox.okta.requests == []
