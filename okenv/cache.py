@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from okenv.credentials import Credentials
+from okenv.digest import sha256_hex
 from okenv.errors import AuthenticationError
 
 MIN_REMAINING = 300  # seconds: cached credentials are reused only while more than 5 minutes remain
@@ -31,18 +32,6 @@ VERSION = 1
 MAX_FILE_SIZE = 64 * 1024  # a cache file is ~1-2 KiB; anything much bigger is not ours
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _KEY_FILE = re.compile(r"^(?P<profile>.*)-(?P<digest>[0-9a-f]{12})$")
-
-
-def _sha256_hex(data: bytes) -> str:
-    """SHA-256 without importing hashlib (whose OpenSSL binding costs ~2 ms at start-up)."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:  # pragma: no cover - exotic builds
-            from hashlib import sha256
-    return str(sha256(data).hexdigest())
 
 
 def _sanitize(profile: str) -> str:
@@ -74,7 +63,7 @@ class CredentialCache:
         The digest covers the exact profile name as well as the role, so two profile names
         that sanitize alike (``a/b`` and ``a_b``) still get different files.
         """
-        digest = _sha256_hex(f"{profile}\0{role or ''}".encode())[:12]
+        digest = sha256_hex(f"{profile}\0{role or ''}".encode())[:12]
         return f"{_sanitize(profile)}-{digest}"
 
     def _path(self, key: str, suffix: str) -> Path:

@@ -68,9 +68,10 @@ def _parse(args: Sequence[str]) -> tuple[str, str, str | None, list[str]] | None
 def _serve(args: Sequence[str]) -> int | None:
     """Run the forms served here and return the exit code, or None for cli.py's forms."""
     if args[:1] == ["__complete-profiles"] and len(args) <= 2:
-        from okenv.integration import profile_candidates
+        from okenv.config import profile_candidates
+        from okenv.paths import config_path
 
-        names = profile_candidates(args[1] if len(args) == 2 else "")
+        names = profile_candidates(config_path(), args[1] if len(args) == 2 else "")
         sys.stdout.write("".join(name + "\n" for name in names))
         return 0
     parsed = _parse(args)

@@ -83,22 +83,10 @@ def init_script(shell: str, command: Sequence[str]) -> str:
 
 def profile_candidates(prefix: str = "") -> list[str]:
     """Profile names from the config file that start with *prefix*; [] if it is unreadable."""
-    import tomllib
-
+    from okenv.config import profile_candidates as candidates
     from okenv.paths import config_path
 
-    try:
-        data = tomllib.loads(config_path().read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
-        return []
-    profiles = data.get("profiles")
-    if not isinstance(profiles, dict):
-        return []
-    return sorted(
-        name
-        for name, body in profiles.items()
-        if isinstance(body, dict) and name.startswith(prefix) and "\n" not in name
-    )
+    return candidates(config_path(), prefix)
 
 
 # -- the command tree, reduced to what completion needs ------------------------------------
