@@ -11,6 +11,7 @@ AWS_ENDPOINT_URL redirect it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from okenv.errors import (
     AuthorizationError,
     DurationTooLongError,
     NetworkError,
+    OkenvError,
     StsError,
 )
 from okenv.saml import Role, SamlAssertion, default_region
@@ -141,15 +143,29 @@ def assume_role_with_saml(
     """Call AssumeRoleWithSAML for ``role``; errors become okenv errors, never tracebacks."""
     endpoint_region = region or default_region(assertion.partition)
     client = sts_client(endpoint_region)
-    try:
-        response = client.assume_role_with_saml(
+    response = _call(
+        lambda: client.assume_role_with_saml(
             RoleArn=role.arn,
             PrincipalArn=role.principal_arn,
             SAMLAssertion=assertion.encoded,
             DurationSeconds=duration,
-        )
+        ),
+        client,
+        lambda exc: _client_error(exc, role),
+    )
+    return _credentials(response, role.arn, region)
+
+
+def _call(
+    request: Callable[[], Any],
+    client: Any,
+    client_error: Callable[[botocore.exceptions.ClientError], OkenvError],
+) -> Any:
+    """Make one STS request; every failure becomes an okenv error (never a traceback)."""
+    try:
+        return request()
     except botocore.exceptions.ClientError as exc:
-        raise _client_error(exc, role) from None
+        raise client_error(exc) from None
     except _NETWORK_ERRORS as exc:
         raise NetworkError(f"could not reach AWS STS: {exc}", hint=NETWORK_HINT) from None
     except botocore.exceptions.BotoCoreError as exc:
@@ -157,6 +173,8 @@ def assume_role_with_saml(
     finally:
         client.close()
 
+
+def _credentials(response: Any, role_arn: str, region: str | None) -> Credentials:
     try:
         creds = response["Credentials"]
         return Credentials(
@@ -164,7 +182,7 @@ def assume_role_with_saml(
             secret_access_key=creds["SecretAccessKey"],
             session_token=creds["SessionToken"],
             expiration=_utc(creds["Expiration"]),
-            role_arn=role.arn,
+            role_arn=role_arn,
             region=region,
         )
     except (KeyError, TypeError, AttributeError):
@@ -226,25 +244,9 @@ def assume_role(
     }
     if external_id:
         params["ExternalId"] = external_id
-    try:
-        response = client.assume_role(**params)
-    except botocore.exceptions.ClientError as exc:
-        raise _chain_error(exc, role_arn, source, bool(external_id)) from None
-    except _NETWORK_ERRORS as exc:
-        raise NetworkError(f"could not reach AWS STS: {exc}", hint=NETWORK_HINT) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise StsError(f"AWS STS call failed: {exc}") from None
-    finally:
-        client.close()
-    try:
-        creds = response["Credentials"]
-        return Credentials(
-            access_key_id=creds["AccessKeyId"],
-            secret_access_key=creds["SecretAccessKey"],
-            session_token=creds["SessionToken"],
-            expiration=_utc(creds["Expiration"]),
-            role_arn=role_arn,
-            region=region,
-        )
-    except (KeyError, TypeError, AttributeError):
-        raise StsError("AWS STS answered without credentials") from None
+    response = _call(
+        lambda: client.assume_role(**params),
+        client,
+        lambda exc: _chain_error(exc, role_arn, source, bool(external_id)),
+    )
+    return _credentials(response, role_arn, region)
