@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from okenv.errors import UsageError
@@ -165,48 +165,42 @@ def _quote_posix(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def _quote_fish(value: str) -> str:
+def _split_quoted(
+    value: str, control: Callable[[str], str], in_quotes: Callable[[str], str]
+) -> list[str]:
+    """Runs of printable characters as single-quoted literals (each character through
+    ``in_quotes``); control and line-break characters outside them, through ``control``."""
     parts: list[str] = []
     quoted: list[str] = []
-
-    def flush() -> None:
-        if quoted:
-            parts.append("'" + "".join(quoted) + "'")
-            quoted.clear()
-
     for char in value:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Zl", "Zp") or char in _LINE_BREAKS:
-            flush()
-            code = ord(char)
-            parts.append(f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
-        elif char in "\\'":
-            quoted.append("\\" + char)
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _LINE_BREAKS:
+            if quoted:
+                parts.append("'" + "".join(quoted) + "'")
+                quoted.clear()
+            parts.append(control(char))
         else:
-            quoted.append(char)
-    flush()
+            quoted.append(in_quotes(char))
+    if quoted:
+        parts.append("'" + "".join(quoted) + "'")
+    return parts
+
+
+def _quote_fish(value: str) -> str:
+    # fish concatenates adjacent words; inside '…' only \\ and \' are escapes.
+    parts = _split_quoted(
+        value,
+        lambda c: f"\\x{ord(c):02x}" if ord(c) < 0x80 else f"\\u{ord(c):04x}",
+        lambda c: "\\" + c if c in "\\'" else c,
+    )
     return "".join(parts) or "''"
 
 
 def _quote_powershell(value: str) -> str:
-    parts: list[str] = []
-    quoted: list[str] = []
-
-    def flush() -> None:
-        if quoted:
-            parts.append("'" + "".join(quoted) + "'")
-            quoted.clear()
-
-    for char in value:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Zl", "Zp") or char in _LINE_BREAKS:
-            flush()
-            parts.append(f"[char]0x{ord(char):02X}")
-        elif char in _PWSH_QUOTES:
-            quoted.append(char + char)
-        else:
-            quoted.append(char)
-    flush()
+    parts = _split_quoted(
+        value,
+        lambda c: f"[char]0x{ord(c):02X}",
+        lambda c: c + c if c in _PWSH_QUOTES else c,
+    )
     # A leading string literal makes '+' concatenate strings rather than add [char] codes.
     if not parts or not parts[0].startswith("'"):
         parts.insert(0, "''")
