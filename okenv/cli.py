@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="okenv",
-    help="Okta sign-in to short-lived AWS credentials in your shell.",
+    help="Okta sign-in to short-lived AWS credentials in your shell.\n\n"
+    "`okenv PROFILE` is short for `okenv env PROFILE`: eval \"$(okenv PROFILE)\".",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
