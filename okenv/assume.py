@@ -111,6 +111,7 @@ def _with_step_down(
     notify: Say | None,
     trace: Say | None,
     call: StsCall,
+    timeout: float | None = None,
 ) -> Credentials:
     from okenv import sts
 
@@ -132,6 +133,7 @@ def _with_step_down(
                 assertion=assertion,
                 duration=ask,
                 region=endpoint_region,
+                timeout=timeout,
             )
         except DurationTooLongError:
             lower = next((d for d in STANDARD_DURATIONS if d < ask), None)
@@ -213,6 +215,7 @@ def assume(
             notify=notify,
             trace=trace,
             call=call,
+            timeout=profile.timeout,
         )
 
     match = _CHAIN_ROLE.fullmatch(target.strip())
@@ -242,6 +245,7 @@ def assume(
         notify=notify,
         trace=trace,
         call=call,
+        timeout=profile.timeout,
     )
     from okenv import sts
 
@@ -257,4 +261,5 @@ def assume(
         region=region,
         endpoint_region=endpoint_region,
         external_id=profile.external_id,
+        timeout=profile.timeout,
     )

@@ -32,6 +32,7 @@ VERSION = 1
 MAX_FILE_SIZE = 64 * 1024  # a cache file is ~1-2 KiB; anything much bigger is not ours
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _KEY_FILE = re.compile(r"^(?P<profile>.*)-(?P<digest>[0-9a-f]{12})$")
+_WARNED: set[str] = set()  # warnings already given by this process
 
 
 def _sanitize(profile: str) -> str:
@@ -49,10 +50,19 @@ def _getuid() -> int | None:
 
 
 class CredentialCache:
-    def __init__(self, directory: Path, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        warn: Callable[[str], None] | None = None,
+        *,
+        inside: Path | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self._warn = warn or _default_warn
         self._warned: set[str] = set()
+        # The cache dir this one lives in (e.g. okenv's, for <cache>/okta): it must be safe
+        # too, or whoever can write there could swap this directory.
+        self._inside = None if inside is None else Path(inside)
 
     # -- naming -----------------------------------------------------------------------------
 
@@ -74,41 +84,52 @@ class CredentialCache:
     # -- warnings and safety checks ---------------------------------------------------------
 
     def _warn_once(self, topic: str, message: str) -> None:
-        if topic not in self._warned:
+        # Once per topic for this cache, and once per process for the same text: the Okta
+        # session store (a cache in a subdirectory) hits the same unusable parent.
+        if topic not in self._warned and message not in _WARNED:
             self._warned.add(topic)
+            _WARNED.add(message)
             self._warn(message)
 
     def _directory_is_safe(self) -> bool:
-        """The directory exists, is ours, and nobody else can write into it (warns if not)."""
+        """The directory exists, is ours, and nobody else can write into it (warns if not);
+        the same holds for the cache dir it lives in, if any."""
+        if self._inside is not None and not self._is_safe(self._inside):
+            return False
+        return self._is_safe(self.directory)
+
+    def _is_safe(self, directory: Path) -> bool:
         try:
-            info = os.stat(self.directory)
+            info = os.stat(directory)
         except OSError:
             return False
         if not stat.S_ISDIR(info.st_mode):
             self._warn_once(
                 "write",
-                f"cannot write the cache at {self.directory}: not a directory; "
-                "continuing without it",
+                f"cannot write the cache at {directory}: not a directory; continuing without it",
             )
             return False
         uid = _getuid()
         if uid is not None and info.st_uid != uid:
             self._warn_once(
                 "unsafe-dir",
-                f"ignoring the cache at {self.directory}: it belongs to another user",
+                f"ignoring the cache at {directory}: it belongs to another user",
             )
             return False
         if uid is not None and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             self._warn_once(
                 "unsafe-dir",
-                f"ignoring the cache at {self.directory}: it is writable by other users "
-                f"(fix with: chmod 700 {self.directory})",
+                f"ignoring the cache at {directory}: it is writable by other users "
+                f"(fix with: chmod 700 {directory})",
             )
             return False
         return True
 
     def _ensure_directory(self) -> bool:
         """Create the directory (and missing parents) 0700; False, with a warning, if unusable."""
+        inside = self._inside
+        if inside is not None and os.path.lexists(inside) and not self._is_safe(inside):
+            return False  # nothing is created inside an unsafe cache dir
         try:
             missing: list[Path] = []
             current = self.directory
@@ -126,8 +147,8 @@ class CredentialCache:
         except OSError as exc:
             self._warn_once(
                 "write",
-                f"cannot write the cache at {self.directory}: {exc.strerror or exc}; "
-                "continuing without it",
+                f"cannot write the cache at {exc.filename or self.directory}: "
+                f"{exc.strerror or exc}; continuing without it",
             )
             return False
         return self._directory_is_safe()
@@ -205,8 +226,8 @@ class CredentialCache:
         except OSError as exc:
             self._warn_once(
                 "write",
-                f"cannot write the cache at {self.directory}: {exc.strerror or exc}; "
-                "continuing without it",
+                f"cannot write the cache at {self._inside or self.directory}: "
+                f"{exc.strerror or exc}; continuing without it",
             )
 
     # -- generic private JSON documents (Okta sessions, engine detection) -------------------
@@ -231,8 +252,8 @@ class CredentialCache:
         except OSError as exc:
             self._warn_once(
                 "write",
-                f"cannot write the cache at {self.directory}: {exc.strerror or exc}; "
-                "continuing without it",
+                f"cannot write the cache at {self._inside or self.directory}: "
+                f"{exc.strerror or exc}; continuing without it",
             )
 
     def remove_document(self, key: str) -> bool:
@@ -384,8 +405,8 @@ class CredentialCache:
         except OSError as exc:
             self._warn_once(
                 "write",
-                f"cannot write the cache at {self.directory}: {exc.strerror or exc}; "
-                "continuing without it",
+                f"cannot write the cache at {self._inside or self.directory}: "
+                f"{exc.strerror or exc}; continuing without it",
             )
             yield
             return

@@ -64,17 +64,21 @@ def warm_up() -> None:
     sts_client("us-east-1")
 
 
-def sts_client(region: str, credentials: Credentials | None = None) -> STSClient:
+def sts_client(
+    region: str, credentials: Credentials | None = None, timeout: float | None = None
+) -> STSClient:
     """An STS client for ``region`` with short timeouts and one retry.
 
     Unsigned without ``credentials``; with them, signed with exactly those keys (explicit
     keys: botocore never consults its credential chain, so no profile, IMDS probe or
-    credential_process can stand in for them).
+    credential_process can stand in for them). ``timeout`` (the profile's, seconds) bounds
+    the connect and each read; the default is :data:`READ_TIMEOUT`.
     """
+    read_timeout = READ_TIMEOUT if timeout is None else timeout
     config = botocore.config.Config(
         signature_version=botocore.UNSIGNED if credentials is None else None,
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
+        connect_timeout=min(CONNECT_TIMEOUT, read_timeout),
+        read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     )
     try:
@@ -132,17 +136,32 @@ def _client_error(
     return StsError(f"STS refused {role.arn}: {code}: {message or '(no message)'}")
 
 
+def _network_error(exc: Exception, client: Any) -> NetworkError:
+    if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+        seconds = client.meta.config.read_timeout
+        return NetworkError(
+            f"AWS STS at {client.meta.endpoint_url} did not answer within {seconds:g} s",
+            hint=NETWORK_HINT,
+        )
+    return NetworkError(f"could not reach AWS STS: {exc}", hint=NETWORK_HINT)
+
+
 def _looks_like_aws_code(code: str) -> bool:
     """AWS error codes are CamelCase words; botocore invents the HTTP status for junk bodies."""
     return bool(code) and code[0].isalpha() and code.replace(".", "").isalnum()
 
 
 def assume_role_with_saml(
-    *, role: Role, assertion: SamlAssertion, duration: int, region: str | None
+    *,
+    role: Role,
+    assertion: SamlAssertion,
+    duration: int,
+    region: str | None,
+    timeout: float | None = None,
 ) -> Credentials:
     """Call AssumeRoleWithSAML for ``role``; errors become okenv errors, never tracebacks."""
     endpoint_region = region or default_region(assertion.partition)
-    client = sts_client(endpoint_region)
+    client = sts_client(endpoint_region, timeout=timeout)
     response = _call(
         lambda: client.assume_role_with_saml(
             RoleArn=role.arn,
@@ -167,7 +186,7 @@ def _call(
     except botocore.exceptions.ClientError as exc:
         raise client_error(exc) from None
     except _NETWORK_ERRORS as exc:
-        raise NetworkError(f"could not reach AWS STS: {exc}", hint=NETWORK_HINT) from None
+        raise _network_error(exc, client) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise StsError(f"AWS STS call failed: {exc}") from None
     finally:
@@ -230,13 +249,14 @@ def assume_role(
     region: str | None,
     endpoint_region: str,
     external_id: str | None = None,
+    timeout: float | None = None,
 ) -> Credentials:
     """The second hop of role chaining: ``sts:AssumeRole`` signed with ``source``'s keys.
 
     ``duration`` is capped at 1 hour (AWS's limit for chained sessions); ``region`` is what
     the credentials carry for export, ``endpoint_region`` picks the STS endpoint.
     """
-    client = sts_client(endpoint_region, credentials=source)
+    client = sts_client(endpoint_region, credentials=source, timeout=timeout)
     params: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,

@@ -117,10 +117,12 @@ class Factor:
 def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
     """The factors of an ``MFA_REQUIRED`` transaction (``factors``, or ``factor`` in newer
     docs); entries that lack what okenv needs are skipped."""
-    embedded = transaction.get("_embedded") or {}
+    embedded = _obj(transaction.get("_embedded"))
     raw = embedded.get("factors") or embedded.get("factor") or []
     if isinstance(raw, dict):
         raw = [raw]
+    if not isinstance(raw, list):
+        raw = []
     factors = []
     for item in raw:
         try:
@@ -159,8 +161,13 @@ def choose_factor(
 # -- the transaction -------------------------------------------------------------------------
 
 
+def _obj(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (Okta bodies of the wrong shape)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _link(tx: dict[str, Any], name: str) -> str:
-    link = (tx.get("_links") or {}).get(name) or {}
+    link = _obj(tx.get("_links")).get(name) or {}
     if isinstance(link, list):
         link = link[0] if link else {}
     return str(link.get("href", "")) if isinstance(link, dict) else ""
@@ -168,7 +175,7 @@ def _link(tx: dict[str, Any], name: str) -> str:
 
 def original_link(tx: dict[str, Any]) -> str | None:
     """After an app-level step-up: the link back to the app (``_links.next`` ``original``)."""
-    link = (tx.get("_links") or {}).get("next")
+    link = _obj(tx.get("_links")).get("next")
     if isinstance(link, dict) and link.get("name") == "original" and link.get("href"):
         return str(link["href"])
     return None
@@ -306,8 +313,8 @@ def _verify_sent_code(
 
 
 def _correct_answer(tx: dict[str, Any]) -> object | None:
-    factor = (tx.get("_embedded") or {}).get("factor") or {}
-    challenge = (factor.get("_embedded") or {}).get("challenge") or {}
+    factor = _obj(_obj(tx.get("_embedded")).get("factor"))
+    challenge = _obj(factor.get("_embedded")).get("challenge") or {}
     return challenge.get("correctAnswer") if isinstance(challenge, dict) else None
 
 

@@ -28,6 +28,8 @@ JSON_TYPES = ("application/json", "application/ion+json")
 ION_TYPE = "application/ion+json; okta-version=1.0.0"
 RATE_LIMIT_MAX_WAIT = 60.0  # seconds: a longer wait for Okta's rate limit is an error instead
 RATE_LIMIT_MARGIN = 0.2  # seconds after the announced reset before the retry
+RETRY_STATUSES = frozenset({500, 502, 503, 504})  # a GET that got one of these is tried again
+RETRY_BACKOFF = 0.5  # seconds before that one retry (GET only: a POST is never repeated)
 SESSION_COOKIES = ("idx", "sid")  # Okta's session cookie: idx on Identity Engine, sid on Classic
 
 Trace = Callable[[str], None]
@@ -58,6 +60,7 @@ class OktaHttp:
         notify: Notify | None = None,
         sleep: Sleep = time.sleep,
         rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT,
+        retry_backoff: float = RETRY_BACKOFF,
     ) -> None:
         self.org_url = org_url.rstrip("/")
         self.timeout = timeout
@@ -66,11 +69,15 @@ class OktaHttp:
         self._notify = notify or _stderr_notify
         self._sleep = sleep
         self._rate_limit_max_wait = rate_limit_max_wait
+        self._retry_backoff = retry_backoff
         self.browser = mechanicalsoup.Browser(
             soup_config={"features": "html.parser"},
             user_agent=f"okenv/{__version__}",
         )
         self.session: requests.Session = self.browser.session
+        bundle = ca_bundle()
+        if bundle is not None:
+            self.session.verify = bundle  # never False: verification stays on
         # Browsers treat loopback as a secure context and send Secure cookies over
         # http://127.0.0.1; so does okenv (config.check_org_url allows http only there).
         self._loopback_http = self._origin[0] == "http" and is_loopback(self.host)
@@ -123,12 +130,22 @@ class OktaHttp:
                 f"TLS certificate verification failed for {self.org_url}: {_reason(exc)}",
                 hint="if your network uses its own CA, point REQUESTS_CA_BUNDLE at its bundle",
             ) from None
+        except requests.exceptions.ProxyError as exc:
+            raise NetworkError(
+                f"cannot reach Okta at {self.org_url} through the proxy: {_reason(exc)}",
+                hint="check HTTPS_PROXY / HTTP_PROXY and NO_PROXY",
+            ) from None
         except requests.exceptions.Timeout:
             raise NetworkError(
                 f"Okta at {self.org_url} did not answer within {self.timeout:g} s",
                 hint="check your network or VPN and try again",
             ) from None
         except requests.exceptions.ConnectionError as exc:
+            if _caused_by(exc, "NameResolutionError") or _caused_by(exc, "gaierror"):
+                raise NetworkError(
+                    f"cannot find the Okta host {self.host} (DNS lookup failed)",
+                    hint="check the app_url in your config, your network and your VPN",
+                ) from None
             raise NetworkError(
                 f"cannot reach Okta at {self.org_url}: {_reason(exc)}",
                 hint="check the app_url in your config and your network",
@@ -149,8 +166,17 @@ class OktaHttp:
         The wait comes from ``X-Rate-Limit-Reset`` (UTC epoch seconds), is announced to the
         user and is bounded: a limit that resets later than ``rate_limit_max_wait`` seconds
         from now (or an answer without the header) is returned for the caller to report.
+        A GET (idempotent) that gets a 500/502/503/504 is tried once more after a short
+        back-off; a POST never is (it may have taken effect: a code spent, a push sent).
         """
         response = self._send(method, url, **kwargs)
+        if method == "GET" and response.status_code in RETRY_STATUSES:
+            if self._trace:
+                self._trace(
+                    f"HTTP {response.status_code}: retrying once in {self._retry_backoff:g} s"
+                )
+            self._sleep(self._retry_backoff)
+            response = self._send(method, url, **kwargs)
         if response.status_code != 429:
             return response
         wait = rate_limit_wait(response.headers.get("X-Rate-Limit-Reset"), time.time())
@@ -238,6 +264,37 @@ def rate_limit_wait(reset_header: str | None, now: float) -> float | None:
     return max(0.0, reset - now) + RATE_LIMIT_MARGIN
 
 
+def ca_bundle(environ: Mapping[str, str] | None = None) -> str | None:
+    """The CA bundle to verify TLS with, when requests would not find it by itself.
+
+    requests reads ``REQUESTS_CA_BUNDLE`` (and ``CURL_CA_BUNDLE``) on its own; the OpenSSL
+    convention ``SSL_CERT_FILE`` (or ``SSL_CERT_DIR``) is honoured here when neither is set.
+    None means requests' default (certifi). There is no way to turn verification off.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    if env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE"):
+        return None
+    return env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR") or None
+
+
+def _caused_by(exc: BaseException, name: str) -> bool:
+    """Whether an exception of class ``name`` is in ``exc``'s chain (urllib3 wraps deeply)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if any(cls.__name__ == name for cls in type(current).__mro__):
+            return True
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return False
+
+
 def _reason(exc: BaseException) -> str:
     """The innermost reason of a requests/urllib3 exception, short."""
     text = str(exc)
@@ -256,6 +313,15 @@ def _json_body(response: requests.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _json_problem(content: bytes) -> str:
+    """Why a JSON body was unusable: not JSON at all (e.g. cut short), or not an object."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return "malformed or truncated"
+    return f"a JSON {type(data).__name__} where an object was expected"
 
 
 # Okta error codes a user can act on → (exception class, message, hint)
@@ -291,6 +357,12 @@ def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> O
         ctype = response.headers.get("Content-Type", "unknown").split(";")[0] or "unknown"
         if status >= 500:
             return OktaError(f"Okta answered HTTP {status}", hint="Okta may be down; try again")
+        if ctype.strip().lower() in JSON_TYPES:
+            return OktaError(
+                f"Okta answered HTTP {status} with JSON okenv cannot read "
+                f"({_json_problem(response.content)})",
+                hint="Okta or a proxy in between may be failing; try again",
+            )
         return OktaError(
             f"Okta answered HTTP {status} with {ctype} where JSON was expected",
             hint="is app_url the Okta org's AWS app link?",

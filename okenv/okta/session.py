@@ -52,8 +52,14 @@ def _digest(*parts: str) -> str:
 class SessionStore:
     """Okta session cookies and engine answers, private files in ``directory``."""
 
-    def __init__(self, directory: Path, warn: Callable[[str], None] | None = None) -> None:
-        self._files = CredentialCache(directory, warn=warn)
+    def __init__(
+        self,
+        directory: Path,
+        warn: Callable[[str], None] | None = None,
+        *,
+        inside: Path | None = None,
+    ) -> None:
+        self._files = CredentialCache(directory, warn=warn, inside=inside)
 
     @staticmethod
     def _session_key(org: str, username: str) -> str:
@@ -189,7 +195,8 @@ def default_store(
     """The store in okenv's cache dir (``<cache dir>/okta``)."""
     from okenv.paths import cache_dir
 
-    return SessionStore(cache_dir(environ) / "okta", warn=warn)
+    root = cache_dir(environ)
+    return SessionStore(root / "okta", warn=warn, inside=root)
 
 
 def logout(

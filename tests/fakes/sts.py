@@ -20,7 +20,9 @@ Knobs: ``errors`` (role ARN → (code, HTTP status, message), answered instead o
 that role), ``html_error_status`` (answer every request with that status and an HTML page),
 ``assumable`` (role ARN → ARNs allowed to AssumeRole into it; unset means anyone),
 ``external_ids`` (role ARN → the ExternalId its trust policy requires for AssumeRole), ``hold``
-(a ``threading.Event`` every request waits on, to provoke client read timeouts).
+(a ``threading.Event`` every request waits on, to provoke client read timeouts), ``holds``
+(role ARN → an Event that only requests for that RoleArn wait on: one login held while
+another proceeds).
 Every request is logged in ``calls`` as (action, params) and its headers in ``headers``,
 under a lock. Signatures are not verified.
 """
@@ -216,6 +218,7 @@ class FakeSts:
         self.failures: list[Exception] = []
         self.headers: list[dict[str, str]] = []  # request headers, lower-cased, parallel to calls
         self.hold: threading.Event | None = None  # when set, requests wait for it (timeouts)
+        self.holds: dict[str, threading.Event] = {}  # RoleArn → Event its requests wait on
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -254,12 +257,15 @@ class FakeSts:
 
             def _send(self, status: int, content_type: str, payload: str) -> None:
                 data = payload.encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-amzn-RequestId", secrets.token_hex(16))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("x-amzn-RequestId", secrets.token_hex(16))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (a timeout test)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -276,6 +282,8 @@ class FakeSts:
     def stop(self) -> None:
         if self.hold is not None:
             self.hold.set()
+        for event in list(self.holds.values()):
+            event.set()
         server, thread = self._server, self._thread
         self._server = self._thread = None
         if server is not None:
@@ -321,6 +329,9 @@ class FakeSts:
         hold = self.hold
         if hold is not None:
             hold.wait(timeout=30)
+        role_hold = self.holds.get(params.get("RoleArn", ""))
+        if role_hold is not None:
+            role_hold.wait(timeout=30)
         if self.html_error_status is not None:
             return self.html_error_status, "text/html; charset=utf-8", HTML_PAGE
         try:
