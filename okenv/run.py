@@ -26,9 +26,14 @@ def check_nesting(environ: Mapping[str, str], profile: str, force: bool) -> None
         )
 
 
+# okenv's own secrets stay with okenv: the command gets credentials, not the means to make them.
+LOGIN_SECRETS = ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")
+
+
 def build_environment(base: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
-    """``base`` without the keys whose change is None, plus the new values."""
-    environment = dict(base)
+    """``base`` without okenv's login secrets and the keys whose change is None, plus the
+    new values."""
+    environment = {k: v for k, v in base.items() if k not in LOGIN_SECRETS}
     for name, value in changes.items():
         if value is None:
             environment.pop(name, None)

@@ -34,6 +34,8 @@ def test_environment_of_the_command(box: Sandbox) -> None:
     assert seen["AWS_ACCESS_KEY_ID"].startswith("ASIA")
     assert seen["KEEP_ME"] == "yes"
     assert "AWS_PROFILE" not in seen and "AWS_SECURITY_TOKEN" not in seen
+    # okenv's login secrets (set in this sandbox's environment) stay with okenv.
+    assert "OKENV_PASSWORD" not in seen and "OKENV_TOTP_SECRET" not in seen
 
 
 def test_arguments_pass_unchanged(box: Sandbox) -> None:
