@@ -24,6 +24,8 @@ FALLBACK = "showing account ids instead"
 def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say | None) -> str:
     import requests
 
+    from okenv.tls import verify
+
     if trace:
         trace(f"POST {url} (SAMLResponse=<redacted>) for the account aliases")
     try:
@@ -32,6 +34,7 @@ def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say |
             data={"SAMLResponse": assertion.encoded, "RelayState": ""},
             headers={"User-Agent": f"okenv/{__version__}", "Accept": "text/html"},
             timeout=timeout,
+            verify=verify(),
             allow_redirects=False,  # the page is the answer; a redirect is not followed
         )
     except requests.RequestException as exc:

@@ -74,6 +74,8 @@ def signin_token(
     """Ask the federation endpoint for a sign-in token for ``creds``."""
     import requests
 
+    from okenv.tls import verify
+
     url = signin_token_url(creds, environ)
     host = urlsplit(url).netloc
     if trace:
@@ -82,6 +84,7 @@ def signin_token(
         response = requests.get(
             url,
             timeout=timeout,
+            verify=verify(),
             allow_redirects=False,
             headers={"User-Agent": f"okenv/{__version__}"},
         )

@@ -21,6 +21,7 @@ from okenv import __version__
 from okenv.config import is_loopback
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
 from okenv.redact import redact_url
+from okenv.tls import ca_bundle
 
 DEFAULT_TIMEOUT = 20.0  # seconds to connect, and to wait for each answer
 MAX_REDIRECTS = 10
@@ -262,21 +263,6 @@ def rate_limit_wait(reset_header: str | None, now: float) -> float | None:
     if not math.isfinite(reset):
         return None
     return max(0.0, reset - now) + RATE_LIMIT_MARGIN
-
-
-def ca_bundle(environ: Mapping[str, str] | None = None) -> str | None:
-    """The CA bundle to verify TLS with, when requests would not find it by itself.
-
-    requests reads ``REQUESTS_CA_BUNDLE`` (and ``CURL_CA_BUNDLE``) on its own; the OpenSSL
-    convention ``SSL_CERT_FILE`` (or ``SSL_CERT_DIR``) is honoured here when neither is set.
-    None means requests' default (certifi). There is no way to turn verification off.
-    """
-    import os
-
-    env = os.environ if environ is None else environ
-    if env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE"):
-        return None
-    return env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR") or None
 
 
 def _caused_by(exc: BaseException, name: str) -> bool:

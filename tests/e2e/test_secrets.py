@@ -324,7 +324,7 @@ def test_tls_verification_cannot_be_turned_off() -> None:
 
 
 def test_ca_bundle_variables_never_disable_verification() -> None:
-    from okenv.okta.http import ca_bundle
+    from okenv.tls import ca_bundle
 
     assert ca_bundle({}) is None
     assert ca_bundle({"SSL_CERT_FILE": "/ca.pem"}) == "/ca.pem"
