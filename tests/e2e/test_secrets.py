@@ -12,6 +12,7 @@ a timeout on every request, TLS verification that cannot be turned off."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import stat
 import subprocess
@@ -305,6 +306,8 @@ def test_tls_verification_cannot_be_turned_off() -> None:
                 isinstance(node, ast.keyword)
                 and node.arg == "verify"
                 and not (isinstance(node.value, ast.Constant) and node.value.value is True)
+                # okenv.tls.verify(): a bundle path or True (checked below)
+                and ast.unparse(node.value) != "verify()"
             ):
                 offenders.append(f"{path}:{node.value.lineno}: verify={ast.unparse(node.value)}")
             if isinstance(node, ast.Assign):
@@ -330,4 +333,13 @@ def test_ca_bundle_variables_never_disable_verification() -> None:
     assert ca_bundle({"SSL_CERT_FILE": "/ca.pem"}) == "/ca.pem"
     assert ca_bundle({"SSL_CERT_DIR": "/certs"}) == "/certs"
     assert ca_bundle({"SSL_CERT_FILE": "/ca.pem", "REQUESTS_CA_BUNDLE": "/r.pem"}) is None
+    from okenv.tls import verify
+
+    for value in ("", "0", "false", "False"):
+        for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+            os.environ[name] = value
+            try:
+                assert verify() not in (False, None, "", 0)
+            finally:
+                del os.environ[name]
     assert ca_bundle({"SSL_CERT_FILE": ""}) is None  # empty: requests' own default
