@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from okenv.config import MAX_DURATION, Profile
 from okenv.credentials import Credentials
@@ -93,11 +92,9 @@ def regions(profile: Profile, partition: str) -> tuple[str | None, str]:
     return (None if partition == "aws" else fallback), fallback
 
 
+# call("okenv.sts:function", **kwargs): by name, so botocore is imported only where the
+# call runs (okenv.worker's child while Okta answers; here when there is no worker).
 StsCall = Callable[..., Credentials]
-
-
-def _call_here(func: Callable[..., Credentials], /, **kwargs: Any) -> Credentials:
-    return func(**kwargs)
 
 
 def _with_step_down(
@@ -113,8 +110,6 @@ def _with_step_down(
     call: StsCall,
     timeout: float | None = None,
 ) -> Credentials:
-    from okenv import sts
-
     remembered = memory.max_duration(role.arn) if memory is not None else None
     ask = min(requested, remembered) if remembered else requested
     if remembered and ask < requested and notify:
@@ -128,7 +123,7 @@ def _with_step_down(
             trace(f"AssumeRoleWithSAML {role.arn} for {ask} s")
         try:
             creds = call(
-                sts.assume_role_with_saml,
+                "okenv.sts:assume_role_with_saml",
                 role=role,
                 assertion=assertion,
                 duration=ask,
@@ -198,7 +193,10 @@ def assume(
 ) -> Credentials:
     """Credentials for ``role`` (and, when the profile says so, the chained role).
     ``call(func, **kwargs)`` runs each STS call (default: right here)."""
-    call = call or _call_here
+    if call is None:
+        from okenv.worker import call_here
+
+        call = call_here
     region, endpoint_region = regions(profile, role.partition)
     requested = min(profile.duration, assertion.session_duration or MAX_DURATION)
     if trace and requested < profile.duration:
@@ -247,13 +245,11 @@ def assume(
         call=call,
         timeout=profile.timeout,
     )
-    from okenv import sts
-
     session_name = _session_name(profile, assertion)
     if trace:
         trace(f"AssumeRole {target.strip()} as {session_name} for {chained} s (role chaining)")
     return call(
-        sts.assume_role,
+        "okenv.sts:assume_role",
         source=first,
         role_arn=target.strip(),
         session_name=session_name,

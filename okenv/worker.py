@@ -20,9 +20,8 @@ import signal
 import struct
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
 _HEADER = struct.Struct("!I")
 
 
@@ -61,11 +60,11 @@ def _serve(requests: int, replies: int, warm: Callable[[], object]) -> None:
         warm()
     while True:
         try:
-            func, kwargs = _read_frame(requests)
+            target, kwargs = _read_frame(requests)
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, object] = ("ok", func(**kwargs))
+            reply: tuple[str, object] = ("ok", resolve(target)(**kwargs))
         except BaseException as exc:
             reply = ("error", exc)
         try:
@@ -74,6 +73,21 @@ def _serve(requests: int, replies: int, warm: Callable[[], object]) -> None:
             _write_frame(replies, ("unpicklable", None))
         except OSError:
             return
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """``"package.module:function"`` → the function (importing the module only here, so a
+    caller never imports what the worker is there to import)."""
+    import importlib
+
+    module, _, name = target.partition(":")
+    func: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return func
+
+
+def call_here(target: str, /, **kwargs: Any) -> Any:
+    """What :meth:`Worker.call` does, in this process."""
+    return resolve(target)(**kwargs)
 
 
 class Worker:
@@ -113,21 +127,22 @@ class Worker:
         os.close(rep_w)
         return cls(pid, req_w, rep_r)
 
-    def call(self, func: Callable[..., T], /, **kwargs: Any) -> T:
-        """``func(**kwargs)`` in the worker; its exceptions are raised here."""
+    def call(self, target: str, /, **kwargs: Any) -> Any:
+        """``module:function`` called with ``kwargs`` in the worker; its exceptions are
+        raised here."""
         if self._pid:
             try:
-                _write_frame(self._requests, (func, kwargs))
+                _write_frame(self._requests, (target, kwargs))
                 status, value = _read_frame(self._replies)
             except (EOFError, OSError, pickle.PicklingError, TypeError, AttributeError):
                 self.close()
             else:
                 if status == "ok":
-                    return value  # type: ignore[no-any-return]
+                    return value
                 if status == "error":
                     raise value
                 self.close()
-        return func(**kwargs)  # no worker (any more): run it here
+        return call_here(target, **kwargs)  # no worker (any more): run it here
 
     def close(self) -> None:
         """End the worker at once (idle or still warming up) and reap it."""

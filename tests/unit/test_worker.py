@@ -38,7 +38,7 @@ def test_call_runs_in_the_child_after_warm_up(tmp_path: object) -> None:
     worker = Worker.start(lambda: warm_marker(marker))
     assert worker is not None
     try:
-        pid, value = worker.call(pid_and, value=21)
+        pid, value = worker.call(f"{__name__}:pid_and", value=21)
         assert value == 42
         assert pid != os.getpid()
         with open(marker) as f:
@@ -52,7 +52,7 @@ def test_errors_keep_class_message_and_hint() -> None:
     assert worker is not None
     try:
         with pytest.raises(AuthorizationError) as caught:
-            worker.call(deny, role="Admin")
+            worker.call(f"{__name__}:deny", role="Admin")
         assert caught.value.message == "denied Admin"
         assert caught.value.hint == "check the trust policy"
     finally:
@@ -63,7 +63,7 @@ def test_a_dead_worker_falls_back_to_this_process() -> None:
     worker = Worker.start(lambda: None)
     assert worker is not None
     try:
-        assert worker.call(die_unless_in, parent=os.getpid()) == "ran here"
+        assert worker.call(f"{__name__}:die_unless_in", parent=os.getpid()) == "ran here"
     finally:
         worker.close()
 
@@ -72,7 +72,7 @@ def test_after_a_crash_calls_run_here() -> None:
     worker = Worker.start(lambda: None)
     assert worker is not None
     worker.close()
-    pid, value = worker.call(pid_and, value=1)
+    pid, value = worker.call(f"{__name__}:pid_and", value=1)
     assert pid == os.getpid() and value == 2
 
 
@@ -83,6 +83,25 @@ def test_close_reaps_the_child() -> None:
     worker.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_caller_never_imports_the_target_module() -> None:
+    """The point of naming the target: botocore is imported in the child only."""
+    import subprocess
+
+    script = (
+        "import sys\n"
+        "from okenv.worker import start_sts_worker\n"
+        "worker = start_sts_worker()\n"
+        "worker.call('okenv.sts:warm_up')\n"
+        "worker.close()\n"
+        "print('okenv.sts' in sys.modules, 'botocore' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
