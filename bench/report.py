@@ -171,6 +171,7 @@ def chart(results: dict[str, Any], verdicts: list[dict[str, Any]], path: Path,
             floor = next((e for e in results.values() if e["key"] == "floor.script"), None)
             if floor and not floor.get("error"):
                 limit = floor["seconds"]["median"] * 1000 * 2.5
+                ax.set_xlim(0, max([*medians, limit]) * 1.15)
                 ax.axvline(limit, color="#c00", ls="--", lw=1)
                 ax.text(limit, max(y) + 0.45, " budget 2.5× floor", color="#c00", fontsize=8)
     passed = sum(1 for v in verdicts if v["ok"])
