@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check okenv tests
+	$(BIN)/ruff check okenv tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
