@@ -7,8 +7,9 @@ builds its client on the other core while the parent signs in to Okta, then serv
 (pickled over a private pipe) until the parent is done with it.
 
 Only on Linux (fork without exec is not safe with macOS system frameworks, and Windows has
-no fork). Whenever the worker cannot answer — no fork, the child died, a pickling problem —
-the call runs in this process instead, so the worker only ever makes a login faster.
+no fork), and only with two CPUs or more (on one, a login with the worker measured ~35 ms
+slower). Whenever the worker cannot answer — no fork, the child died, a pickling problem —
+the call runs in this process instead.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Worker:
         """Fork a worker that first runs ``warm()``; None where forking is not used."""
         if not sys.platform.startswith("linux") or os.environ.get("OKENV_NO_WORKER"):
             return None
+        if len(os.sched_getaffinity(0)) < 2:
+            return None  # one CPU: nothing runs in parallel, and the fork only costs
         sys.stdout.flush()
         sys.stderr.flush()
         req_r, req_w = os.pipe()

@@ -107,3 +107,20 @@ def test_the_caller_never_imports_the_target_module() -> None:
 def test_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OKENV_NO_WORKER", "1")
     assert Worker.start(lambda: None) is None
+
+
+def test_not_used_on_one_cpu() -> None:
+    """On one CPU nothing overlaps: no worker (checked in a child pinned to one CPU)."""
+    import subprocess
+
+    script = (
+        "import os\n"
+        "os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})\n"
+        "from okenv.worker import Worker\n"
+        "print(Worker.start(lambda: None))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
