@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Mapping
-from contextlib import suppress
 from pathlib import Path
 
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import ConfigError, UsageError
+from okenv.files import write_private
 
 __all__ = [
     "OWNED_KEYS",
@@ -127,33 +126,6 @@ def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
     return result
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    temp = path.with_name(f".{path.name}.okenv.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(temp, flags, 0o600)
-    try:
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise
-    with suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]) -> Path:
     """Put ``sections`` into the credentials file at ``path``; return the file written.
 
@@ -173,7 +145,7 @@ def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]
             raw = b""
         text = raw.decode("utf-8", "surrogateescape")
         updated = set_sections(text, sections).encode("utf-8", "surrogateescape")
-        _write_atomically(target, updated)
+        write_private(target, updated)
     except OSError as exc:
         raise ConfigError(
             f"cannot write the AWS credentials file {target}: {exc.strerror or exc}"

@@ -26,6 +26,7 @@ from typing import Any
 from okenv.credentials import Credentials
 from okenv.digest import sha256_hex
 from okenv.errors import AuthenticationError
+from okenv.files import write_private
 
 MIN_REMAINING = 300  # seconds: cached credentials are reused only while more than 5 minutes remain
 VERSION = 1
@@ -222,7 +223,7 @@ class CredentialCache:
         document = {"version": VERSION, "profile": profile, "credentials": creds.to_dict()}
         data = (json.dumps(document, indent=1) + "\n").encode()
         try:
-            self._write_atomically(path, data)
+            write_private(path, data)
         except OSError as exc:
             self._warn_once(
                 "write",
@@ -248,7 +249,7 @@ class CredentialCache:
         if not self._ensure_directory():
             return
         try:
-            self._write_atomically(path, (json.dumps(document, indent=1) + "\n").encode())
+            write_private(path, (json.dumps(document, indent=1) + "\n").encode())
         except OSError as exc:
             self._warn_once(
                 "write",
@@ -270,55 +271,6 @@ class CredentialCache:
     def document_keys(self, prefix: str) -> list[str]:
         """Keys of the stored documents whose key starts with ``prefix``."""
         return [p.stem for p in self._files() if p.stem.startswith(prefix)]
-
-    def _write_atomically(self, path: Path, data: bytes) -> None:
-        flags = (
-            os.O_WRONLY
-            | os.O_CREAT
-            | os.O_EXCL
-            | getattr(os, "O_NOFOLLOW", 0)
-            | getattr(os, "O_CLOEXEC", 0)
-            | getattr(os, "O_BINARY", 0)
-        )
-        for attempt in range(100):
-            temp = path.with_name(f".{path.stem}.{os.getpid()}.{time.monotonic_ns()}.{attempt}.tmp")
-            try:
-                fd = os.open(temp, flags, 0o600)
-                break
-            except FileExistsError:
-                continue
-        else:  # pragma: no cover - 100 collisions in a row
-            raise FileExistsError(f"cannot create a temporary file next to {path}")
-        try:
-            try:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(fd, 0o600)
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temp)
-            raise
-        self._fsync_directory()
-
-    def _fsync_directory(self) -> None:
-        """Make the rename durable (best effort: not every platform can fsync a directory)."""
-        try:
-            fd = os.open(self.directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
 
     def _files(self) -> list[Path]:
         try:

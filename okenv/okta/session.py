@@ -12,7 +12,6 @@ The engine answer of ``/.well-known/okta-organization`` is kept per org for a da
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from okenv.cache import CredentialCache
+from okenv.digest import sha256_hex
 from okenv.errors import AuthenticationError, OkenvError, OktaError
 from okenv.okta.http import OktaHttp
 
@@ -46,7 +46,7 @@ class SavedSession:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    return sha256_hex("\0".join(parts).encode())[:16]
 
 
 class SessionStore:
