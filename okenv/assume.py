@@ -202,41 +202,28 @@ def assume(
     if trace and requested < profile.duration:
         trace(f"the assertion's SessionDuration limits the session to {requested} s")
     target = profile.assume_role if chain else None
-    if target is None:
-        return _with_step_down(
-            role,
-            assertion,
-            requested=requested,
-            region=region,
-            endpoint_region=endpoint_region,
-            memory=memory,
-            notify=notify,
-            trace=trace,
-            call=call,
-            timeout=profile.timeout,
-        )
-
-    match = _CHAIN_ROLE.fullmatch(target.strip())
-    if match is None:
-        raise ConfigError(
-            f"assume_role is not an IAM role ARN: {target!r}",
-            hint="use arn:aws:iam::123456789012:role/Name",
-        )
-    if match.group(1) != role.partition:
-        raise ConfigError(
-            f"assume_role {target} is in {match.group(1)}, but the SAML role {role.arn} is in "
-            f"{role.partition}; role chaining stays within one partition"
-        )
-    chained = min(requested, CHAINED_MAX)
-    if requested > CHAINED_MAX and notify:
-        notify(
-            f"role chaining: AWS limits chained sessions to 1h (asked for "
-            f"{format_duration(requested)})"
-        )
+    if target is not None:
+        match = _CHAIN_ROLE.fullmatch(target.strip())
+        if match is None:
+            raise ConfigError(
+                f"assume_role is not an IAM role ARN: {target!r}",
+                hint="use arn:aws:iam::123456789012:role/Name",
+            )
+        if match.group(1) != role.partition:
+            raise ConfigError(
+                f"assume_role {target} is in {match.group(1)}, but the SAML role {role.arn} "
+                f"is in {role.partition}; role chaining stays within one partition"
+            )
+        if requested > CHAINED_MAX and notify:
+            notify(
+                f"role chaining: AWS limits chained sessions to 1h (asked for "
+                f"{format_duration(requested)})"
+            )
+        requested = min(requested, CHAINED_MAX)
     first = _with_step_down(
         role,
         assertion,
-        requested=chained,
+        requested=requested,
         region=region,
         endpoint_region=endpoint_region,
         memory=memory,
@@ -245,15 +232,17 @@ def assume(
         call=call,
         timeout=profile.timeout,
     )
+    if target is None:
+        return first
     session_name = _session_name(profile, assertion)
     if trace:
-        trace(f"AssumeRole {target.strip()} as {session_name} for {chained} s (role chaining)")
+        trace(f"AssumeRole {target.strip()} as {session_name} for {requested} s (role chaining)")
     return call(
         "okenv.sts:assume_role",
         source=first,
         role_arn=target.strip(),
         session_name=session_name,
-        duration=chained,
+        duration=requested,
         region=region,
         endpoint_region=endpoint_region,
         external_id=profile.external_id,
