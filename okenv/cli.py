@@ -29,7 +29,6 @@ from okenv.provider import trace as _trace
 from okenv.provider import warn as _warn
 
 if TYPE_CHECKING:
-    from okenv.login import Secrets
     from okenv.memory import AwsMemory
     from okenv.prompt import Prompter
 
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="okenv",
     help="Okta sign-in to short-lived AWS credentials in your shell.\n\n"
-    "`okenv PROFILE` is short for `okenv env PROFILE`: eval \"$(okenv PROFILE)\".",
+    '`okenv PROFILE` is short for `okenv env PROFILE`: eval "$(okenv PROFILE)".',
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -106,15 +105,6 @@ def _profile(name: str, options: LoginOptions) -> Profile:
 
 def _cache() -> CredentialCache:
     return CredentialCache(cache_dir(), warn=_warn)
-
-
-def _secrets() -> Secrets:
-    from okenv.login import Secrets
-
-    return Secrets(
-        password=os.environ.get("OKENV_PASSWORD") or None,
-        totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
-    )
 
 
 def _memory() -> AwsMemory:
@@ -264,13 +254,13 @@ def _write_aws_profiles(sections: dict[str, dict[str, str]]) -> None:
 def _login_all(profile: Profile, options: LoginOptions) -> None:
     """``okenv login PROFILE --all``: one AWS profile per granted role (alias-RoleName)."""
     from okenv.awsfiles import credentials_section
-    from okenv.login import login_all
+    from okenv.login import Secrets, login_all
 
     if profile.assume_role:
         _warn("--all writes the roles the login grants; assume_role is not applied")
     granted = login_all(
         profile,
-        _secrets(),
+        Secrets.from_environment(),
         _prompter(options.no_input),
         _trace if options.debug else None,
         memory=_memory(),
@@ -316,13 +306,13 @@ def roles_command(
     """List the roles the login grants, grouped by account (with aliases when known)."""
     from okenv.aliases import account_aliases
     from okenv.assume import menu
-    from okenv.login import fetch_assertion
+    from okenv.login import Secrets, fetch_assertion
     from okenv.signin import account_label
 
     options = LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug)
     resolved = _profile(profile, options)
     trace = _trace if debug else None
-    assertion = fetch_assertion(resolved, _secrets(), _prompter(no_input), trace)
+    assertion = fetch_assertion(resolved, Secrets.from_environment(), _prompter(no_input), trace)
     aliases = account_aliases(
         assertion,
         environ=os.environ,

@@ -6,6 +6,7 @@ in; boto3 comes in with the STS calls (see okenv.worker).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ class Secrets:
 
     password: str | None = None
     totp_secret: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> Secrets:
+        """``OKENV_PASSWORD`` and ``OKENV_TOTP_SECRET`` (empty = not set)."""
+        return cls(
+            password=os.environ.get("OKENV_PASSWORD") or None,
+            totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+        )
 
 
 def fetch_assertion(
@@ -163,9 +172,7 @@ def login(
     role = choose_role(assertion, profile.role, prompter, lookup)
     from okenv.assume import assume
 
-    return assume(
-        role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call
-    )
+    return assume(role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call)
 
 
 def login_all(

@@ -6,7 +6,6 @@ when it happens, with the AWS half warming up in a forked worker (:mod:`okenv.wo
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections.abc import Callable
 
@@ -80,13 +79,9 @@ def credentials(
             from okenv.memory import AwsMemory
             from okenv.prompt import make_prompter
 
-            secrets = Secrets(
-                password=os.environ.get("OKENV_PASSWORD") or None,
-                totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
-            )
             return login(
                 profile,
-                secrets,
+                Secrets.from_environment(),
                 make_prompter(no_input),
                 trace if debug else None,
                 memory=AwsMemory(cache),
