@@ -104,15 +104,32 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _client_error(
-    exc: botocore.exceptions.ClientError, role: Role
-) -> StsError | AuthorizationError:
+def _error_parts(exc: botocore.exceptions.ClientError) -> tuple[str, str, int | None]:
+    """AWS's error code, its message on one line, and the HTTP status."""
     response: Any = exc.response
     error = response.get("Error", {}) or {}
     code = str(error.get("Code") or "").strip()
     message = " ".join(str(error.get("Message") or "").split())
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code, message, status if isinstance(status, int) else None
 
+
+def _other_error(subject: str, code: str, message: str, status: int | None) -> StsError:
+    """What is left once the errors a user can act on are handled."""
+    if status is not None and status >= 500 and not _looks_like_aws_code(code):
+        return StsError(
+            f"AWS STS answered unexpectedly (HTTP {status}) to {subject}",
+            hint="AWS may be having trouble; try again later, or check AWS_ENDPOINT_URL_STS",
+        )
+    if not code:
+        code = f"HTTP {status}" if status else "unknown error"
+    return StsError(f"STS refused {subject}: {code}: {message or '(no message)'}")
+
+
+def _client_error(
+    exc: botocore.exceptions.ClientError, role: Role
+) -> StsError | AuthorizationError:
+    code, message, status = _error_parts(exc)
     if code == "AccessDenied":
         return AuthorizationError(
             f"STS denied {role.arn}: {message or 'access denied'}",
@@ -126,14 +143,7 @@ def _client_error(
             f"STS refused the session duration for {role.arn}: {message}",
             hint="ask for a shorter --duration (the role's MaxSessionDuration is lower)",
         )
-    if isinstance(status, int) and status >= 500 and not _looks_like_aws_code(code):
-        return StsError(
-            f"AWS STS answered unexpectedly (HTTP {status})",
-            hint="AWS may be having trouble; try again later, or check AWS_ENDPOINT_URL_STS",
-        )
-    if not code:
-        code = f"HTTP {status}" if status else "unknown error"
-    return StsError(f"STS refused {role.arn}: {code}: {message or '(no message)'}")
+    return _other_error(role.arn, code, message, status)
 
 
 def _network_error(exc: Exception, client: Any) -> NetworkError:
@@ -211,11 +221,7 @@ def _credentials(response: Any, role_arn: str, region: str | None) -> Credential
 def _chain_error(
     exc: botocore.exceptions.ClientError, role_arn: str, source: Credentials, external_id: bool
 ) -> StsError | AuthorizationError:
-    response: Any = exc.response
-    error = response.get("Error", {}) or {}
-    code = str(error.get("Code") or "").strip()
-    message = " ".join(str(error.get("Message") or "").split())
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code, message, status = _error_parts(exc)
     hop = f"role chaining from {source.role_arn} to {role_arn}"
     if code == "AccessDenied":
         return AuthorizationError(
@@ -230,14 +236,7 @@ def _chain_error(
             f"STS refused the session duration for {hop}: {message}",
             hint="chained sessions last at most 1h; ask for --duration 1h or less",
         )
-    if isinstance(status, int) and status >= 500 and not _looks_like_aws_code(code):
-        return StsError(
-            f"AWS STS answered unexpectedly (HTTP {status}) to {hop}",
-            hint="AWS may be having trouble; try again later, or check AWS_ENDPOINT_URL_STS",
-        )
-    if not code:
-        code = f"HTTP {status}" if status else "unknown error"
-    return StsError(f"STS refused {hop}: {code}: {message or '(no message)'}")
+    return _other_error(hop, code, message, status)
 
 
 def assume_role(
