@@ -164,14 +164,12 @@ def login(
     """Okta → assertion → role (aliases when needed) → STS, with the duration and chaining
     rules of :mod:`okenv.assume`. ``notify`` gets one-line messages for stderr; ``call``
     runs the STS calls (e.g. in :class:`okenv.worker.Worker`)."""
-    from okenv.assume import check_profile
+    from okenv.assume import assume, check_profile
 
     check_profile(profile)
     assertion = fetch_assertion(profile, secrets, prompter, trace)
     lookup = _alias_lookup(assertion, profile, memory, notify, trace)
     role = choose_role(assertion, profile.role, prompter, lookup)
-    from okenv.assume import assume
-
     return assume(role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call)
 
 
