@@ -246,6 +246,8 @@ class CredentialServer:
         except Exception as exc:  # a bug: keep serving, name the type only (no secrets)
             self._failed(f"internal error ({type(exc).__name__})", False)
             return
+        if fresh.expiration.timestamp() - self._margin > time.time():
+            self._not_before = 0.0  # next when these are due (else after retry_interval)
         with self._lock:
             recovered = self._failure is not None
             self._creds, self._failure = fresh, None

@@ -83,9 +83,8 @@ def test_boto3_sees_every_rotation(
 ) -> None:
     argv = [sys.executable, "-c", CHILD, "imds" if imds else "ecs", str(ROTATIONS)]
     code = run_with_server(
-        argv, os.environ, renew(False), renew, profile="p", imds=imds, margin=MARGIN,
-        retry_interval=0.5,
-    )  # fmt: skip
+        argv, os.environ, renew(False), renew, profile="p", imds=imds, margin=MARGIN
+    )
     out, err = capfd.readouterr()
     assert code == 0, err
     keys = out.split()
@@ -131,7 +130,7 @@ def test_aws_cli_v2_sees_every_rotation(
     )
     code = run_with_server(
         ["bash", str(script)], os.environ, renew(False), renew, profile="p", imds=imds,
-        margin=MARGIN, retry_interval=0.5,
+        margin=MARGIN,
     )  # fmt: skip
     assert code == 0
     used = short_sts.caller_keys()
