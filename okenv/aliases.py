@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from okenv import __version__
 from okenv.errors import OkenvError
 from okenv.memory import AwsMemory
+from okenv.rolepage import parse_signin_page
 from okenv.saml import SamlAssertion
-from okenv.signin import parse_signin_page, signin_post_url
+from okenv.urls import signin_post_url
 
 __all__ = ["account_aliases"]
 

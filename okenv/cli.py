@@ -307,7 +307,7 @@ def roles_command(
     from okenv.aliases import account_aliases
     from okenv.assume import menu
     from okenv.login import Secrets, fetch_assertion
-    from okenv.signin import account_label
+    from okenv.rolepage import account_label
 
     options = LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug)
     resolved = _profile(profile, options)

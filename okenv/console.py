@@ -15,8 +15,9 @@ from urllib.parse import urlencode, urlsplit
 from okenv import __version__
 from okenv.credentials import Credentials
 from okenv.errors import NetworkError, ServiceError
+from okenv.partitions import PARTITIONS
 from okenv.redact import redact_url
-from okenv.signin import CONSOLE_URLS, signin_base_url
+from okenv.urls import signin_base_url
 
 __all__ = ["console_destination", "login_url", "signin_token", "signin_token_url"]
 
@@ -26,11 +27,11 @@ Say = Callable[[str], None]
 
 def _partition(creds: Credentials) -> str:
     parts = creds.role_arn.split(":")
-    return parts[1] if len(parts) > 2 and parts[1] in CONSOLE_URLS else "aws"
+    return parts[1] if len(parts) > 2 and parts[1] in PARTITIONS else "aws"
 
 
 def console_destination(creds: Credentials, region: str | None) -> str:
-    base = CONSOLE_URLS[_partition(creds)]
+    base = PARTITIONS[_partition(creds)].console_url
     if region:
         return f"{base}console/home?{urlencode({'region': region})}"
     return base

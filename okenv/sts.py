@@ -20,6 +20,7 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 
+from okenv.assume import CHAINED_MAX
 from okenv.credentials import Credentials
 from okenv.errors import (
     AuthorizationError,
@@ -28,18 +29,18 @@ from okenv.errors import (
     OkenvError,
     StsError,
 )
-from okenv.saml import Role, SamlAssertion, default_region
+from okenv.partitions import default_region
+from okenv.saml import Role, SamlAssertion
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-__all__ = ["CHAINED_MAX_DURATION", "assume_role", "assume_role_with_saml", "sts_client"]
+__all__ = ["assume_role", "assume_role_with_saml", "sts_client"]
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 MAX_ATTEMPTS = 2
 MAX_SESSION_DURATION_MESSAGE = "exceeds the MaxSessionDuration"
-CHAINED_MAX_DURATION = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 NETWORK_HINT = "check your network connection, proxy settings and AWS_ENDPOINT_URL_STS"
 
 _NETWORK_ERRORS: tuple[type[Exception], ...] = (
@@ -259,7 +260,7 @@ def assume_role(
     params: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,
-        "DurationSeconds": min(duration, CHAINED_MAX_DURATION),
+        "DurationSeconds": min(duration, CHAINED_MAX),
     }
     if external_id:
         params["ExternalId"] = external_id

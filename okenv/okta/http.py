@@ -18,10 +18,10 @@ import mechanicalsoup
 import requests
 
 from okenv import __version__
-from okenv.config import is_loopback
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
 from okenv.redact import redact_url
 from okenv.tls import ca_bundle
+from okenv.urls import is_loopback
 
 DEFAULT_TIMEOUT = 20.0  # seconds to connect, and to wait for each answer
 MAX_REDIRECTS = 10
