@@ -370,9 +370,9 @@ def console_command(
     if print_url:
         sys.stdout.write(url + "\n")
         return
-    import webbrowser
+    from okenv.browser import open_url
 
-    if not webbrowser.open(url):
+    if not open_url(url):
         _warn("no browser could be opened; use `okenv console --print` and open the URL")
         raise typer.Exit(1)
     sys.stderr.write(f"okenv: opened the AWS console for {creds.role_arn}\n")

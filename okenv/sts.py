@@ -135,6 +135,7 @@ def _cap_bodies(client: Any) -> None:
     what = f"AWS STS at {client.meta.endpoint_url}"
 
     def capped_send(request: Any) -> Any:
+        request.stream_output = True  # else send() reads the whole body before returning
         response = send(request)
         response.raw = _CappedBody(response.raw, what)
         return response
