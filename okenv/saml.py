@@ -171,7 +171,7 @@ def _parse_time(text: str | None) -> datetime | None:
 
 def _partition_of(destination: str | None) -> str | None:
     found = aws_signin_url(destination)
-    return None if found is None or found.partition == "loopback" else found.partition
+    return None if found is None or found[1] == "loopback" else found[1]
 
 
 def _check_status(root: ET.Element) -> None:

@@ -1,6 +1,7 @@
 """The URL rules, in one place: what okenv will connect to, and how a URL is shown.
 
-Pure and light (standard library only: ``app_url`` is checked on the cached path too).
+Pure and light (standard library only, and okenv.partitions only where an AWS host is
+judged: ``app_url`` is checked on the cached path too).
 A URL okenv accepts is one that ``urllib.parse`` and the HTTP client (urllib3's
 ``parse_url``) read the same way: no backslash, no userinfo (``user@``), no whitespace or
 control character anywhere, an ASCII host. Then both agree on the host, and the host is
@@ -17,15 +18,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from okenv.errors import ConfigError
-from okenv.partitions import PARTITIONS, partition_of_signin_host
 
 __all__ = [
     "SIGNIN_URL_ENV",
-    "AwsSigninUrl",
     "aws_signin_url",
     "check_url",
     "is_loopback",
@@ -111,16 +109,14 @@ def check_url(url: str, what: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-class AwsSigninUrl(NamedTuple):
-    url: str  # scheme://host/path, no query
-    partition: str
-
-
-def aws_signin_url(url: str | None) -> AwsSigninUrl | None:
-    """``url`` when it is an https URL on an AWS sign-in host (default port), else None.
+def aws_signin_url(url: str | None) -> tuple[str, str] | None:
+    """(``url`` as scheme://host/path, its partition) when it is an https URL on an AWS
+    sign-in host (default port), else None.
 
     Also accepted: a loopback URL (local testing), partition ``"loopback"``.
     """
+    from okenv.partitions import partition_of_signin_host  # not on the cached path
+
     if not url:
         return None
     try:
@@ -130,11 +126,11 @@ def aws_signin_url(url: str | None) -> AwsSigninUrl | None:
     host = parts.hostname or ""
     path = parts.path or "/saml"
     if is_loopback(host):
-        return AwsSigninUrl(urlunsplit((parts.scheme, parts.netloc, path, "", "")), "loopback")
+        return urlunsplit((parts.scheme, parts.netloc, path, "", "")), "loopback"
     partition = partition_of_signin_host(host)
     if parts.scheme != "https" or partition is None or parts.port not in (None, 443):
         return None
-    return AwsSigninUrl(urlunsplit(("https", host, path, "", "")), partition)
+    return urlunsplit(("https", host, path, "", "")), partition
 
 
 SIGNIN_URL_ENV = "OKENV_AWS_SIGNIN_URL"
@@ -145,6 +141,8 @@ both the role-selection POST (``<base>/saml``) and the federation endpoint
 
 def signin_base_url(partition: str, environ: Mapping[str, str]) -> str:
     """``https://signin.<partition host>``, or the ``OKENV_AWS_SIGNIN_URL`` override."""
+    from okenv.partitions import PARTITIONS
+
     override = environ.get(SIGNIN_URL_ENV, "").strip()
     if override:
         return check_url(override, SIGNIN_URL_ENV)
@@ -165,4 +163,4 @@ def signin_post_url(destination: str | None, environ: Mapping[str, str]) -> str 
     if override:
         return check_url(override, SIGNIN_URL_ENV) + "/saml"
     found = aws_signin_url(destination)
-    return found.url if found is not None else None
+    return found[0] if found is not None else None

@@ -133,7 +133,7 @@ def test_a_backslash_destination_does_not_pick_the_partition() -> None:
 
 def test_default_port_is_accepted_and_dropped() -> None:
     found = aws_signin_url("https://eu-west-1.signin.aws.amazon.com:443/saml")
-    assert found is not None and found.url == "https://eu-west-1.signin.aws.amazon.com/saml"
+    assert found == ("https://eu-west-1.signin.aws.amazon.com/saml", "aws")
 
 
 # -- issue 12: the partition table agrees with botocore's own data ---------------------------
