@@ -50,6 +50,7 @@ _MAX_SIZE = 16 * 1024 * 1024
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # botocore's (universal newlines)
 _UNSAFE_VALUE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MAX_LINKS = 40
+_LINK_HINT = "remove the link, or point AWS_SHARED_CREDENTIALS_FILE at your own file"
 
 
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
@@ -195,14 +196,14 @@ def _safe_target(path: Path) -> Path:
                 raise ConfigError(
                     f"refusing to write the AWS credentials file: {path} links to {current}, "
                     f"which belongs to another user (uid {st.st_uid})",
-                    hint="remove the link, or point AWS_SHARED_CREDENTIALS_FILE at your own file",
+                    hint=_LINK_HINT,
                 )
             return current
         if not _owner_ok(st):
             raise ConfigError(
                 f"refusing to follow the symlink {current}: it belongs to another user "
                 f"(uid {st.st_uid})",
-                hint="remove the link, or point AWS_SHARED_CREDENTIALS_FILE at your own file",
+                hint=_LINK_HINT,
             )
         current = Path(os.path.abspath(current.parent / os.readlink(current)))
     raise ConfigError(f"too many symlinks at the AWS credentials file {path}")

@@ -18,7 +18,7 @@ import pytest
 from urllib3.util import parse_url
 
 from okenv.assume import check_profile
-from okenv.awsfiles import set_sections
+from okenv.awsfiles import set_sections, write_credentials_file
 from okenv.browser import open_url, redirect_page
 from okenv.config import Profile, check_org_url
 from okenv.errors import ConfigError, SamlError
@@ -301,3 +301,51 @@ def test_open_url_gives_the_browser_only_a_private_file(
     assert "OKENV_PASSWORD" not in environment and "OKENV_TOTP_SECRET" not in environment
     assert not os.path.exists(uri.removeprefix("file://"))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- 13. symlinks at the credentials file --------------------------------------------------------
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root to give a file to a second user (chown)"
+)
+
+
+def test_own_link_to_own_file_is_followed_and_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_text("[x]\nk = v\n")
+    link = tmp_path / "credentials"
+    link.symlink_to(real)
+    assert write_credentials_file(link, {"okenv": CREDS}) == real
+    assert link.is_symlink() and "aws_session_token = token" in real.read_text()
+
+
+@needs_root
+def test_own_link_to_a_file_of_another_user_is_refused(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.write_text("# not mine\n")
+    os.chown(theirs, 65534, 65534)
+    link = tmp_path / "credentials"
+    link.symlink_to(theirs)
+    with pytest.raises(ConfigError, match="belongs to another user"):
+        write_credentials_file(link, {"okenv": CREDS})
+    assert theirs.read_text() == "# not mine\n"
+
+
+@needs_root
+def test_a_chain_through_a_link_of_another_user_is_refused(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.write_text("")
+    middle = tmp_path / "middle"
+    middle.symlink_to(mine)
+    os.lchown(middle, 65534, 65534)
+    link = tmp_path / "credentials"
+    link.symlink_to(middle)
+    with pytest.raises(ConfigError, match="refusing to follow the symlink"):
+        write_credentials_file(link, {"okenv": CREDS})
+
+
+def test_a_directory_or_fifo_at_the_path_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file"):
+        write_credentials_file(fifo, {"okenv": CREDS})
