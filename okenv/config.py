@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
 
-FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware")
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question")
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -36,6 +36,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "aws_profile": (str,),
     "engine": (str,),
     "timeout": (int, float),
+    "okta_keep_signed_in": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -58,6 +59,7 @@ class Profile(NamedTuple):
     aws_profile: str | None = None  # section of the AWS credentials file `okenv login` fills
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
+    okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
 
     @property
     def org_url(self) -> str:
@@ -234,4 +236,5 @@ def resolve_profile(
         external_id=merged.get("external_id") or None,
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
+        okta_keep_signed_in=merged.get("okta_keep_signed_in"),
     )

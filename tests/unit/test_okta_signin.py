@@ -6,6 +6,7 @@ Waits are injected: polls sleep on a fake clock, so nothing here sleeps for real
 from __future__ import annotations
 
 import stat
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from okenv.config import Profile
 from okenv.errors import AuthenticationError, Interrupted, NoInputError, OktaError
-from okenv.okta.mfa import totp_code
+from okenv.okta.mfa import Waits, totp_code
 from okenv.okta.pages import SamlForm
 from okenv.okta.session import SessionStore
 from okenv.okta.signin import OktaOptions, sign_in
@@ -94,6 +95,10 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def wall(self) -> float:
+        """Wall time for TOTP steps: real time plus what the code under test slept."""
+        return time.time() + self.now
+
 
 def profile_for(okta: FakeOkta, **changes: object) -> Profile:
     values: dict[str, object] = {
@@ -125,10 +130,13 @@ def run(
         totp_secret=totp_secret,
         prompter=prompter or ScriptedPrompter(),
         options=OktaOptions(
-            poll_interval=2.0,
-            push_timeout=push_timeout,
-            sleep=clock.sleep,
-            clock=clock,
+            waits=Waits(
+                poll_interval=2.0,
+                push_timeout=push_timeout,
+                sleep=clock.sleep,
+                clock=clock,
+                wall=clock.wall,
+            ),
             store=store,
         ),
     )
