@@ -17,6 +17,7 @@ password-expiry warning), ``device-challenge-poll`` (cancelled, as the widget do
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from okenv.errors import AuthenticationError, AuthorizationError, OktaError
@@ -410,9 +411,13 @@ class _Flow:
             for method, value in choices:
                 if method.kind == PASSWORD:
                     return self.post(form, {field: value})
-        offered = [(m, v) for m, v in choices if m.kind != PASSWORD and m.label not in self.refused]
+        offered = [
+            (replace(m, supported=False) if m.label in self.refused else m, v)
+            for m, v in choices
+            if m.kind != PASSWORD
+        ]
         preference = self.ctx.preference
-        if self.refused and not any(matches(m, preference) for m, _ in offered):
+        if self.refused and not any(m.supported and matches(m, preference) for m, _ in offered):
             self.ctx.preference = "auto"  # what was asked for is what failed: any other
         chosen = choose_method([m for m, _ in offered], self.ctx)
         value = next(v for m, v in offered if m is chosen)

@@ -105,7 +105,8 @@ def test_rejected_org_urls(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://acme.okta.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:1/"]
+    "url",
+    ["https://acme.okta.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:1/"],
 )
 def test_accepted_org_urls(url: str) -> None:
     check_org_url(url)
