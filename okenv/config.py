@@ -174,8 +174,9 @@ def _check_table(
         types = KNOWN_KEYS.get(key)
         if types is None:
             warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
-        elif not isinstance(value, types) or isinstance(value, bool):
-            kind = " or ".join({str: "string", int: "integer", float: "number"}[t] for t in types)
+        elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+            kind = " or ".join(names[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
