@@ -481,19 +481,6 @@ def test_idx_access_denied_beside_success(idx_okta: FakeOkta) -> None:
     assert idx_okta.count(path="/login/token/redirect") == 0
 
 
-def test_idx_replayed_seed_code_waits_for_the_next(idx_okta: FakeOkta) -> None:
-    idx_okta.reject_replayed_codes = True
-    run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)
-    clock = FakeClock()
-    prompter = ScriptedPrompter(interactive=False)
-    run(idx_okta, prompter, totp_secret=DEFAULT_TOTP_SECRET, clock=clock)
-    [waited] = clock.sleeps
-    assert 0 < waited <= 31
-    assert any("for the next code" in s for s in prompter.statuses)
-    codes = [b["credentials"]["passcode"] for b in posts(idx_okta, "challenge-authenticator")]
-    assert len(codes) == 3 and codes[1] == codes[0] != codes[2]
-
-
 def test_idx_replayed_typed_code_is_asked_again(idx_okta: FakeOkta) -> None:
     idx_okta.reject_replayed_codes = True
     run(idx_okta, totp_secret=DEFAULT_TOTP_SECRET)

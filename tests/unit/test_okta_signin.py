@@ -548,7 +548,18 @@ def test_security_question_without_an_answer_is_not_offered(fake_okta: FakeOkta)
     assert fake_okta.last(path_regex=VERIFY).path.endswith("uftgoogle00000000001/verify")
 
 
-def test_replayed_seed_code_waits_for_the_next_step(fake_okta: FakeOkta) -> None:
+def sent_codes(okta: FakeOkta) -> list[str]:
+    """The codes okenv sent, on either engine."""
+    classic = [r.json["passCode"] for r in okta.requests if re.search(VERIFY, r.path)]
+    idx = [
+        b["credentials"]["passcode"] for f, b in okta.idx_posts if f == "challenge-authenticator"
+    ]
+    return classic + idx
+
+
+@pytest.mark.parametrize("pipeline", ["v1", "idx"])
+def test_replayed_seed_code_waits_for_the_next_step(fake_okta: FakeOkta, pipeline: str) -> None:
+    fake_okta.pipeline = pipeline
     fake_okta.reject_replayed_codes = True
     run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET)
     clock = FakeClock()
@@ -558,7 +569,7 @@ def test_replayed_seed_code_waits_for_the_next_step(fake_okta: FakeOkta) -> None
     assert 0 < waited <= 31
     [status] = prompter.statuses
     assert re.fullmatch(r"waiting \d+ s for the next code…", status)
-    codes = [r.json["passCode"] for r in fake_okta.requests if re.search(VERIFY, r.path)]
+    codes = sent_codes(fake_okta)
     assert len(codes) == 3 and codes[0] == codes[1] != codes[2]
 
 
