@@ -69,7 +69,11 @@ ENROLL_FORMS = frozenset(
         "enroll-authenticator-promotion",
     }
 )
-SKIPPABLE = ENROLL_FORMS | {"reenroll-authenticator-warning", "profile-update"}
+SKIPPABLE = ENROLL_FORMS | {
+    "reenroll-authenticator-warning",
+    "profile-update",
+    "enroll-profile-update",
+}
 PASSWORD = "password"  # noqa: S105  (the method type, not a secret)
 
 # i18n keys of a refused code or answer (Okta's text varies by locale; its keys do not).
@@ -385,7 +389,7 @@ class _Flow:
     def _verification_data(self, forms: dict[str, Json], data: Json) -> Answer:
         """Okta asks how to challenge: a ``methodType`` among this form's own options, by the
         ``factor`` setting, else the only one, else a menu."""
-        self.once("authenticator-verification-data")
+        self.once("authenticator-verification-data", limit=3)
         form = forms["authenticator-verification-data"]
         method = _current_method(data)
         if not can_answer(method, self.ctx) and "select-authenticator-authenticate" in forms:

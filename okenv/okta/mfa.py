@@ -16,7 +16,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from okenv.errors import AuthenticationError, Interrupted, OkenvError
@@ -106,9 +106,26 @@ def matches(method: Method, preference: str) -> bool:
     return method.kind == preference
 
 
+def distinct(methods: Sequence[Method]) -> list[Method]:
+    """``methods`` with identical labels told apart (``#2``, ``#3``…) for menus."""
+    seen: dict[str, int] = {}
+    named = []
+    for method in methods:
+        seen[method.label] = seen.get(method.label, 0) + 1
+        count = seen[method.label]
+        named.append(replace(method, label=f"{method.label} #{count}") if count > 1 else method)
+    return named
+
+
 def choose_method(methods: Sequence[Method], ctx: MfaContext) -> Method:
     """The configured method, else ``auto``: TOTP with a seed, else push, else the only one or
-    a menu. Unsupported methods are named, never offered."""
+    a menu. Unsupported methods are named, never offered. Returns one of ``methods``."""
+    named = distinct(methods)
+    chosen = _choose(named, ctx)
+    return methods[next(i for i, m in enumerate(named) if m is chosen)]
+
+
+def _choose(methods: Sequence[Method], ctx: MfaContext) -> Method:
     usable = [m for m in methods if can_answer(m, ctx)]
     unusable = [m for m in methods if not can_answer(m, ctx)]
     if not usable:

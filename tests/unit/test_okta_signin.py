@@ -591,3 +591,15 @@ def test_replayed_typed_code_is_asked_again(fake_okta: FakeOkta) -> None:
     with pytest.raises(NoInputError):
         run(fake_okta, prompter)
     assert any("already used; try again (2 left)" in line for line in prompter.lines)
+
+
+def test_menu_tells_identical_entries_apart(fake_okta: FakeOkta) -> None:
+    keys = [
+        FakeFactor(f"ykf{n}0000000000000001", "token:hardware", "YUBICO", passcode="cccccc")
+        for n in (1, 2)
+    ]
+    fake_okta.users = [user_with(*keys)]
+    prompter = ScriptedPrompter(["cccccc"], choices=[1])
+    run(fake_okta, prompter)
+    assert prompter.menus == [["YubiKey", "YubiKey #2"]]
+    assert fake_okta.last(path_regex=VERIFY).path.endswith("ykf20000000000000001/verify")
