@@ -24,19 +24,21 @@ from okenv.errors import AuthenticationError, AuthorizationError, OktaError
 from okenv.okta.http import OktaHttp
 from okenv.okta.idx_forms import (
     ERROR,
+    PASSWORD,
     WARNING,
     Json,
     Message,
-    _resolve,
+    authenticator_methods,
     choice_field,
     credential_label,
     credential_names,
     current_authenticator,
+    current_method,
+    describe,
     device_of,
     error_messages,
     fill_form,
     messages,
-    method_choices,
     method_options,
     remediations,
 )
@@ -74,7 +76,6 @@ SKIPPABLE = ENROLL_FORMS | {
     "profile-update",
     "enroll-profile-update",
 }
-PASSWORD = "password"  # noqa: S105  (the method type, not a secret)
 
 # i18n keys of a refused code or answer (Okta's text varies by locale; its keys do not).
 REFUSAL_KEYS = {
@@ -88,69 +89,6 @@ ACCESS_DENIED_KEYS = {"security.access_denied", "errors.E0000006"}
 _METHOD_FOR = {"sms": "sms", "call": "voice", "email": "email", "push": "push"}
 
 Answer = tuple[int, Json]
-
-
-# -- describing authenticators ---------------------------------------------------------------
-
-_APP_NAMES = {"google_otp": "Google Authenticator", "okta_verify": "Okta Verify"}
-
-
-def describe(authenticator: Json, method_type: str | None, label: str = "") -> Method:
-    """One IDX authenticator + method type as a :class:`Method` (``ref`` = method type)."""
-    key = str(authenticator.get("key") or "")
-    kind_of = str(authenticator.get("type") or "")
-    name = shown(
-        _APP_NAMES.get(key)
-        or str(authenticator.get("displayName") or "").strip()
-        or label
-        or key
-        or kind_of
-    )
-    device = device_of(authenticator)
-    suffix = f" — {device}" if device else ""
-    provider = {"google_otp": "GOOGLE", "okta_verify": "OKTA"}.get(key, key.upper())
-    mt = method_type or ""
-    if mt == PASSWORD or kind_of == PASSWORD:
-        return Method(PASSWORD, "OKTA", "Password", False, method_type)
-    if key == "security_question" or mt == "security_question":
-        return Method("question", provider, "Security question", True, method_type)
-    if mt in ("otp", "totp"):
-        kind = "totp" if key in ("google_otp", "okta_verify") else "hardware"
-        code = " (code)" if key == "okta_verify" else ""
-        return Method(kind, provider, f"{name}{code}{suffix}", True, method_type)
-    if mt == "push":
-        return Method("push", provider, f"{name} (push){suffix}", True, method_type)
-    if mt == "sms" or (not mt and kind_of == "phone"):
-        return Method("sms", provider, f"SMS{' to ' + device if device else ''}", True, "sms")
-    if mt == "voice":
-        return Method("call", provider, f"Voice call{' to ' + device if device else ''}", True, mt)
-    if mt == "email" or (not mt and kind_of == "email"):
-        return Method("email", provider, f"Email{' to ' + device if device else ''}", True, "email")
-    raw = shown(mt or key or kind_of or "unknown")
-    return Method(raw, provider, f"{name} ({raw})", False, method_type)
-
-
-def authenticator_methods(form: Json, data: Json) -> list[tuple[Method, Json]]:
-    """The choices of a ``select-authenticator-authenticate`` form: (method, the option's
-    filled ``authenticator`` object), one per method type an option offers."""
-    choices: list[tuple[Method, Json]] = []
-    for option, method_type in method_choices(form):
-        authenticator = _resolve(data, option.get("relatesTo"))
-        option_form = (option.get("value") or {}).get("form") or {}
-        values = {"methodType": method_type} if method_type else {}
-        choices.append(
-            (
-                describe(authenticator, method_type, str(option.get("label") or "")),
-                fill_form({**option_form, "name": form.get("name")}, values),
-            )
-        )
-    return choices
-
-
-def _current_method(data: Json) -> Method:
-    current = current_authenticator(data)
-    types = [str(m.get("type")) for m in current.get("methods") or [] if isinstance(m, dict)]
-    return describe(current, types[0] if types else None)
 
 
 # -- answering challenge-authenticator: authenticator key → answerer ---------------------------
@@ -339,7 +277,7 @@ class _Flow:
         return self.post(cancel, {})
 
     def _challenge(self, forms: dict[str, Json], data: Json) -> Answer:
-        method = _current_method(data)
+        method = current_method(data)
         key = str(current_authenticator(data).get("key") or "")
         answerer = ANSWERERS.get(key)
         if answerer is None and method.kind == PASSWORD:
@@ -391,7 +329,7 @@ class _Flow:
         ``factor`` setting, else the only one, else a menu."""
         self.once("authenticator-verification-data", limit=3)
         form = forms["authenticator-verification-data"]
-        method = _current_method(data)
+        method = current_method(data)
         if not can_answer(method, self.ctx) and "select-authenticator-authenticate" in forms:
             return self._choose_another(forms, data, method)
         field, offered = method_options(form)

@@ -1,4 +1,5 @@
-"""Pure reading and filling of Identity Engine (IDX) documents. No I/O.
+"""Pure reading and filling of Identity Engine (IDX) documents, and what their
+authenticators are in okenv's terms (:func:`describe`). No I/O.
 
 An IDX answer lists the forms (``remediation``) that may come next; each form declares its
 fields (nested ``form.value`` for objects, ``options`` for choices, immutable ``value``\\s).
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from okenv.errors import OktaError
-from okenv.okta.mfa import shown
+from okenv.okta.mfa import Method, shown
 
 Json = dict[str, Any]
 
@@ -240,3 +241,68 @@ def method_options(form: Json) -> tuple[str, list[str]]:
                 return str(field["name"]), [str(v) for v in values if v]
         return str(field["name"]), []
     raise OktaError(f"Okta's {form.get('name')!r} step offers nothing to choose")
+
+
+# -- describing authenticators ---------------------------------------------------------------
+
+PASSWORD = "password"  # noqa: S105  (the method type, not a secret)
+
+_APP_NAMES = {"google_otp": "Google Authenticator", "okta_verify": "Okta Verify"}
+
+
+def describe(authenticator: Json, method_type: str | None, label: str = "") -> Method:
+    """One IDX authenticator + method type as a :class:`Method` (``ref`` = method type)."""
+    key = str(authenticator.get("key") or "")
+    kind_of = str(authenticator.get("type") or "")
+    name = shown(
+        _APP_NAMES.get(key)
+        or str(authenticator.get("displayName") or "").strip()
+        or label
+        or key
+        or kind_of
+    )
+    device = device_of(authenticator)
+    suffix = f" — {device}" if device else ""
+    provider = {"google_otp": "GOOGLE", "okta_verify": "OKTA"}.get(key, key.upper())
+    mt = method_type or ""
+    if mt == PASSWORD or kind_of == PASSWORD:
+        return Method(PASSWORD, "OKTA", "Password", False, method_type)
+    if key == "security_question" or mt == "security_question":
+        return Method("question", provider, "Security question", True, method_type)
+    if mt in ("otp", "totp"):
+        kind = "totp" if key in ("google_otp", "okta_verify") else "hardware"
+        code = " (code)" if key == "okta_verify" else ""
+        return Method(kind, provider, f"{name}{code}{suffix}", True, method_type)
+    if mt == "push":
+        return Method("push", provider, f"{name} (push){suffix}", True, method_type)
+    if mt == "sms" or (not mt and kind_of == "phone"):
+        return Method("sms", provider, f"SMS{' to ' + device if device else ''}", True, "sms")
+    if mt == "voice":
+        return Method("call", provider, f"Voice call{' to ' + device if device else ''}", True, mt)
+    if mt == "email" or (not mt and kind_of == "email"):
+        return Method("email", provider, f"Email{' to ' + device if device else ''}", True, "email")
+    raw = shown(mt or key or kind_of or "unknown")
+    return Method(raw, provider, f"{name} ({raw})", False, method_type)
+
+
+def authenticator_methods(form: Json, data: Json) -> list[tuple[Method, Json]]:
+    """The choices of a ``select-authenticator-authenticate`` form: (method, the option's
+    filled ``authenticator`` object), one per method type an option offers."""
+    choices: list[tuple[Method, Json]] = []
+    for option, method_type in method_choices(form):
+        authenticator = _resolve(data, option.get("relatesTo"))
+        option_form = (option.get("value") or {}).get("form") or {}
+        values = {"methodType": method_type} if method_type else {}
+        choices.append(
+            (
+                describe(authenticator, method_type, str(option.get("label") or "")),
+                fill_form({**option_form, "name": form.get("name")}, values),
+            )
+        )
+    return choices
+
+
+def current_method(data: Json) -> Method:
+    current = current_authenticator(data)
+    types = [str(m.get("type")) for m in current.get("methods") or [] if isinstance(m, dict)]
+    return describe(current, types[0] if types else None)
