@@ -12,20 +12,21 @@ from collections.abc import Callable
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
+from okenv.text import printable
 
 Say = Callable[[str], None]
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {message}\n")
+    sys.stderr.write(f"okenv: warning: {printable(message)}\n")
 
 
 def trace(message: str) -> None:
-    sys.stderr.write(f"okenv: debug: {message}\n")
+    sys.stderr.write(f"okenv: debug: {printable(message)}\n")
 
 
 def notify(message: str) -> None:
-    sys.stderr.write(f"okenv: {message}\n")
+    sys.stderr.write(f"okenv: {printable(message)}\n")
 
 
 def cache_key(profile: Profile) -> str:
