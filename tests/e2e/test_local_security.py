@@ -4,6 +4,9 @@ core dumps during a login (tests/README.md, "Security")."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from tests.e2e.conftest import Sandbox
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[1A\rokenv: logged in as root\n\u202egnp.exe"
@@ -24,3 +27,25 @@ def test_okta_error_summary_reaches_the_terminal_without_control_characters(
     for char in ("\x1b", "\x07", "\r", "\u202e"):
         assert char not in result.stderr, repr(result.stderr)
     assert len(result.stderr.splitlines()) <= 2, result.stderr  # no fake extra line
+
+
+def test_config_that_is_a_fifo_or_a_device_never_blocks(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Found: OKENV_CONFIG naming a FIFO blocked forever, even on TAB (completion). Now it
+    is an error at once; completion offers nothing."""
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    for config in (str(fifo), "/dev/null", "/dev/zero"):
+        env = {"OKENV_CONFIG": config}
+        result = sandbox.run("env", "admin", "--shell", "bash", env=env, timeout=20)
+        assert result.returncode == 2, result.stderr
+        assert f"cannot read config file {config}: it is not a regular file" in result.stderr
+        assert result.stdout == ""
+        completion = sandbox.run("__complete-profiles", "", env=env, timeout=20)
+        assert (completion.returncode, completion.stdout) == (0, ""), completion.stderr
+
+
+def test_config_over_the_size_cap_is_refused(sandbox: Sandbox) -> None:
+    sandbox.write_config(sandbox.config.read_text() + "#" * (1024 * 1024) + "\n")
+    result = sandbox.run("env", "admin", "--shell", "bash")
+    assert result.returncode == 2, result.stderr
+    assert "is larger than 1024 KiB" in result.stderr
