@@ -5,9 +5,13 @@ core dumps during a login (tests/README.md, "Security")."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import Sandbox
+import pexpect
+
+from tests.e2e.conftest import OKENV, Sandbox
+from tests.fakes.okta import DEFAULT_PASSWORD, totp_now
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[1A\rokenv: logged in as root\n\u202egnp.exe"
 
@@ -49,3 +53,49 @@ def test_config_over_the_size_cap_is_refused(sandbox: Sandbox) -> None:
     result = sandbox.run("env", "admin", "--shell", "bash")
     assert result.returncode == 2, result.stderr
     assert "is larger than 1024 KiB" in result.stderr
+
+
+def _core_limit(pid: int) -> str:
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    line = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
+    return line.split()[4]  # the soft limit
+
+
+def test_no_core_dumps_while_a_login_holds_secrets(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Found: a crash during a login could dump the password and tokens into a core file.
+    RLIMIT_CORE is 0 while the login runs (here: waiting for the MFA code, the password in
+    memory), and comes back for the command `okenv exec` runs."""
+    env = {k: v for k, v in sandbox.env.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")}
+    out = tmp_path / "out.sh"
+    child = pexpect.spawn(
+        "bash",
+        ["--norc", "-c", f"ulimit -c unlimited && exec {OKENV} env admin --shell bash > {out}"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect("Okta password for ")
+    assert _core_limit(child.pid) == "0"  # the login has begun (the shell's was unlimited)
+    child.sendline(DEFAULT_PASSWORD)
+    child.expect("MFA code")
+    assert _core_limit(child.pid) == "0"
+    child.sendline(totp_now())
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    sandbox.run("logout")
+    result = subprocess.run(
+        [
+            "bash",
+            "--norc",
+            "-c",
+            f"ulimit -c unlimited && exec {OKENV} exec admin -- sh -c 'ulimit -c'",
+        ],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert (result.returncode, result.stdout) == (0, "unlimited\n"), result.stderr
