@@ -6,7 +6,11 @@ need and the directories okenv creates."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +18,22 @@ import pytest
 
 from okenv.awsfiles import write_credentials_file
 from okenv.cache import CredentialCache
+from okenv.errors import OkenvError
 from okenv.memory import AwsMemory
 from okenv.okta.session import SavedSession, SessionStore
 from okenv.store import MAX_DOCUMENT_SIZE, PrivateStore, make_private_dirs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def directory(tmp_path: Path) -> Path:
+    return tmp_path / "deep" / "er" / "okenv"
+
+
+@pytest.fixture
+def store(directory: Path) -> PrivateStore:
+    return PrivateStore(directory)
 
 
 def mode(path: Path) -> int:
@@ -110,3 +127,119 @@ def test_memory_lives_in_the_cache_directory(tmp_path: Path) -> None:
     assert cache.files.names() == ["aws-memory"]
     assert AwsMemory(cache, now=lambda: 1000.0).max_duration("arn:r") == 7200
     assert cache.entries() == []  # not a credential entry
+
+
+# -- locking -------------------------------------------------------------------------------
+
+HOLDER = """
+import sys
+from pathlib import Path
+from okenv.store import PrivateStore
+directory, key, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+with PrivateStore(directory).lock(key, timeout=float(sys.argv[4])):
+    print("locked", flush=True)
+    sys.stdin.readline()
+    if marker != "-":
+        Path(marker).write_text("holder was here")
+    print("releasing", flush=True)
+print("released", flush=True)
+"""
+
+WAITER = """
+import sys
+from pathlib import Path
+from okenv.store import PrivateStore
+directory, key, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+print("trying", flush=True)
+with PrivateStore(directory).lock(key, timeout=float(sys.argv[4])):
+    print("acquired", Path(marker).exists(), flush=True)
+"""
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def spawn(processes: list[subprocess.Popen[str]], script: str, *args: str) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    processes.append(process)
+    return process
+
+
+def line(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    return process.stdout.readline().strip()
+
+
+def test_second_process_waits_for_the_first(
+    store: PrivateStore, directory: Path, tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    key = "prod-0123456789ab"
+    marker = tmp_path / "marker"
+    holder = spawn(processes, HOLDER, str(directory), key, str(marker), "30")
+    assert line(holder) == "locked"
+    with pytest.raises(OkenvError), store.lock(key, timeout=0):
+        pass  # held by the other process
+    waiter = spawn(processes, WAITER, str(directory), key, str(marker), "30")
+    assert line(waiter) == "trying"
+    with pytest.raises(OkenvError), store.lock(key, timeout=0):
+        pass  # still held: the waiter is waiting
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    assert line(waiter) == "acquired True"  # only after the holder's critical section
+    assert waiter.wait(timeout=30) == 0
+    assert holder.wait(timeout=30) == 0
+    with store.lock(key, timeout=0):
+        pass
+    assert mode(directory / f"{key}.lock") == 0o600
+
+
+def test_a_killed_holder_does_not_block(
+    store: PrivateStore, directory: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    key = "prod-0123456789ab"
+    holder = spawn(processes, HOLDER, str(directory), key, "-", "30")
+    assert line(holder) == "locked"
+    holder.send_signal(signal.SIGKILL)
+    assert holder.wait(timeout=30) == -signal.SIGKILL
+    with store.lock(key, timeout=30):
+        pass
+
+
+def test_timeout_raises_a_clear_error(
+    store: PrivateStore, directory: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    key = "prod-0123456789ab"
+    holder = spawn(processes, HOLDER, str(directory), key, "-", "30")
+    assert line(holder) == "locked"
+    started = time.monotonic()
+    with pytest.raises(OkenvError) as caught, store.lock(key, timeout=0.3):
+        pass
+    elapsed = time.monotonic() - started
+    assert 0.3 <= elapsed < 5
+    assert "timed out after 0.3s waiting for another okenv process" in caught.value.message
+    assert caught.value.hint and f"{key}.lock" in caught.value.hint
+    assert caught.value.exit_code == 3
+
+
+def test_lock_is_reentrant_across_sequential_uses_and_released_on_error(
+    store: PrivateStore,
+) -> None:
+    key = "prod-0123456789ab"
+    with pytest.raises(RuntimeError), store.lock(key):
+        raise RuntimeError("boom")
+    with store.lock(key, timeout=0):
+        pass
