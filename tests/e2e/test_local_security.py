@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.e2e.conftest import OKENV, Sandbox
+from tests.e2e.conftest import ADMIN, OKENV, Sandbox, config_text
 from tests.fakes.okta import DEFAULT_PASSWORD, totp_now
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x1b[1A\rokenv: logged in as root\n\u202egnp.exe"
@@ -99,3 +99,18 @@ def test_no_core_dumps_while_a_login_holds_secrets(sandbox: Sandbox, tmp_path: P
         start_new_session=True,
     )
     assert (result.returncode, result.stdout) == (0, "unlimited\n"), result.stderr
+
+
+def test_posix_output_for_a_glob_profile_name_is_refused_whole(sandbox: Sandbox) -> None:
+    sandbox.write_config(
+        config_text(sandbox.okta.app_url) + f'\n[profiles."a*b"]\nrole = "{ADMIN}"\n'
+    )
+    result = sandbox.run("env", "a*b", "--shell", "posix")
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.splitlines() == [
+        "okenv: cannot write OKENV_PROFILE for --shell posix: its value holds '*', which an "
+        "unquoted eval $(okenv ...) would split or expand",
+        'okenv: quote the eval, eval "$(okenv ...)", with --shell bash or zsh (safe either '
+        "way), or rename the profile",
+    ]
+    assert sandbox.run("env", "a*b", "--shell", "bash").returncode == 0  # cached, bash is safe
