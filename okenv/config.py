@@ -21,6 +21,7 @@ ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
 DEFAULT_DURATION = 3600
+MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config is a few KiB
 
 # key → expected TOML type(s); anything else in a profile draws a warning, not a failure.
 KNOWN_KEYS: dict[str, tuple[type, ...]] = {
@@ -131,13 +132,28 @@ def check_org_url(url: str, what: str = "app_url") -> None:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    """Parse the TOML file; a missing file is an empty config."""
+    """Parse the TOML file; a missing file is an empty config.
+
+    Only a regular file of at most :data:`MAX_CONFIG_SIZE` is read, without blocking: an
+    ``OKENV_CONFIG`` naming a FIFO or a device is an error, never a hang (completion reads
+    the config on every TAB)."""
+    from okenv.files import NotRegularFile, TooLarge, read_regular
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CONFIG_SIZE)
     except FileNotFoundError:
         return {}
+    except NotRegularFile:
+        raise ConfigError(
+            f"cannot read config file {path}: it is not a regular file",
+            hint="point OKENV_CONFIG at a TOML file",
+        ) from None
+    except TooLarge:
+        raise ConfigError(
+            f"cannot read config file {path}: it is larger than {MAX_CONFIG_SIZE // 1024} KiB"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
