@@ -5,8 +5,9 @@ prints the file this wrote, shipped as package data). Each shell's fixed code is
 template in ``tools/completion-templates/``; this module reduces the click tree that typer
 builds from ``okenv.cli.app`` to plain data and fills the templates' ``@@SLOT@@``s with it,
 quoted for that shell. Everything comes from the declarations in ``okenv/cli.py``: an
-option's or argument's words from its ``click.Choice``, a profile argument from its
-``profile_name`` parser, the wrapped command of ``exec`` from its variadic argument.
+option's or argument's words from its choice type (``cli.Choices``, or typer's own for an
+Enum or Literal), a profile argument from its ``profile_name`` parser, the wrapped command
+of ``exec`` from its variadic argument.
 
     python -m tools.completions           # write completions/
     python -m tools.completions --check   # exit 1 when completions/ is stale
