@@ -63,6 +63,7 @@ __okenv_values() {
 
 # Profile names that start with the word $1, each quoted as one word in the quoting the
 # user opened: after ' or " readline keeps that quote and closes it; else printf %q.
+# (Inside single quotes nothing is special; printf %q escapes ! too.)
 __okenv_profiles() {
   local line __okenv_word
   __okenv_dequote "$1"
@@ -74,6 +75,7 @@ __okenv_profiles() {
         line=${line//"\$"/"\\\$"}
         line=${line//"\`"/"\\\`"}
         line=${line//"\""/"\\\""}
+        line=${line//"!"/"\"\\!\""} # history expansion: ! stands outside the quotes
         ;;
       *) printf -v line %q "$line" ;;
     esac

@@ -295,6 +295,7 @@ HOSTILE = {
     "zz3": "zz3 a;touch X3",
     "zz4": "zz4*[x]?",  # globs against the planted file zz4x1
     "zz5": "zz5'q\"d>X5",
+    "zz6": "zz6!!x",  # history expansion in interactive bash and zsh
 }
 
 
