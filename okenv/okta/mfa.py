@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from okenv.errors import AuthenticationError, Interrupted, OkenvError
 from okenv.prompt import Prompter, status
+from okenv.text import printable
 
 SUPPORTED_KINDS = ("totp", "hotp", "hardware", "push", "sms", "call", "email", "question")
 PASSCODE_KINDS = ("totp", "hotp", "hardware")
@@ -316,13 +316,11 @@ def wait_for_push(
         raise Interrupted("interrupted; the Okta sign-in was cancelled") from None
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def shown(text: object) -> str:
-    """A server string made safe to show: control characters (C0 but tab, C1, DEL, bidi
-    overrides) replaced with U+FFFD."""
-    return _CONTROL.sub("\ufffd", str(text))
+    """A server string made safe to show (:func:`okenv.text.printable`, the one sanitiser)."""
+    return printable(str(text))
 
 
 def number_challenge_message(number: object, device: str) -> str:
