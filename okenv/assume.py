@@ -5,9 +5,9 @@
   okenv steps down through 12h, 8h, 4h, 2h, 1h, 15m, says on stderr what it got, and
   remembers the accepted maximum for the role.
 - Partition and region: the STS endpoint region is the profile's region, else the
-  partition's default (us-gov-west-1, cn-north-1, us-east-1). Credentials carry the
-  profile's region, or the partition default outside the ``aws`` partition (an SDK left
-  to its own default would call the wrong partition).
+  partition's default (us-gov-west-1, cn-north-1, eusc-de-east-1, us-east-1). Credentials
+  carry the profile's region, or the partition default outside the ``aws`` partition (an
+  SDK left to its own default would call the wrong partition).
 - Role chaining: ``assume_role`` is a second hop with ``sts:AssumeRole`` signed by the
   first hop's credentials; AWS caps chained sessions at 1 hour.
 """

@@ -3,7 +3,7 @@
 ``GET <signin>/federation?Action=getSigninToken&Session=<json>`` trades the credentials for
 a sign-in token; ``<signin>/federation?Action=login&Issuer=…&Destination=<console>&SigninToken=…``
 is the URL a browser opens. The sign-in host and the console follow the role's partition
-(aws, aws-us-gov, aws-cn); ``OKENV_AWS_SIGNIN_URL`` replaces the sign-in host (tests).
+(aws, aws-us-gov, aws-cn, aws-eusc); ``OKENV_AWS_SIGNIN_URL`` replaces the sign-in host (tests).
 """
 
 from __future__ import annotations

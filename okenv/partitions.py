@@ -1,10 +1,11 @@
 """Every AWS partition fact okenv uses, in one place: pure data and matchers, no I/O.
 
-A partition (``aws``, ``aws-us-gov``, ``aws-cn``) decides the sign-in host an assertion
-may be posted to, the console, the STS region used when none is configured, and which
-regions belong to it. botocore ships the region patterns too (``botocore/data/endpoints.json``),
-but reading them means importing or locating botocore; these three partitions are the
-only ones okenv signs in to, and a unit test checks this table against botocore's data.
+A partition (``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-eusc``: the AWS European Sovereign
+Cloud) decides the sign-in host an assertion may be posted to, the console, the STS region
+used when none is configured, and which regions belong to it. botocore ships the region
+patterns and default regions too (``botocore/data/endpoints.json``, ``partitions.json``),
+but reading them means importing or locating botocore; these four partitions are the only
+ones okenv signs in to, and a unit test checks this table against botocore's data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Partition(NamedTuple):
     console_url: str
     default_region: str  # STS endpoint when the profile names no region
     region_pattern: str  # what botocore's endpoints.json calls regionRegex
+    federation_host: str | None = None  # when the bare signin_host does not serve it
 
 
 PARTITIONS: Mapping[str, Partition] = {
@@ -48,9 +50,18 @@ PARTITIONS: Mapping[str, Partition] = {
         "cn-north-1",
         r"^cn\-\w+\-\d+$",
     ),
+    # The European Sovereign Cloud: botocore's aws-eusc (dnsSuffix amazonaws.eu, so STS is
+    # sts.eusc-de-east-1.amazonaws.eu); AWS Sign-In there is regional only.
+    "aws-eusc": Partition(
+        "signin.amazonaws-eusc.eu",
+        "https://console.amazonaws-eusc.eu/",
+        "eusc-de-east-1",
+        r"^eusc\-(de)\-\w+\-\d+$",
+        "eusc-de-east-1.signin.amazonaws-eusc.eu",
+    ),
 }
 
-PARTITION_PATTERN = "aws|aws-us-gov|aws-cn"
+PARTITION_PATTERN = "aws|aws-us-gov|aws-cn|aws-eusc"
 # A regional sign-in host: one DNS label (a region, ASCII) before the partition's host.
 _REGIONAL_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
 
@@ -78,12 +89,13 @@ def partition_of_signin_host(host: str) -> str | None:
 
 
 def partition_of_region(region: str) -> str | None:
-    """``aws-us-gov`` for us-gov-*, ``aws-cn`` for cn-*, ``aws`` for the usual shapes.
+    """``aws-us-gov`` for us-gov-*, ``aws-cn`` for cn-*, ``aws-eusc`` for eusc-de-*, ``aws``
+    for the usual shapes.
 
     None for what okenv does not recognise (ISO partitions, typos): no judgement then.
     """
     region = region.strip().lower()
-    for name in ("aws-us-gov", "aws-cn", "aws"):  # us-gov-* before the us-* of aws
+    for name in ("aws-us-gov", "aws-cn", "aws-eusc", "aws"):  # us-gov-* before aws's us-*
         if re.fullmatch(PARTITIONS[name].region_pattern.strip("^$"), region, re.ASCII):
             return name
     return None

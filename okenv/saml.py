@@ -87,7 +87,7 @@ class SamlAssertion:
     session_duration: int | None
     destination: str | None
     not_on_or_after: datetime | None
-    partition: str  # "aws" | "aws-us-gov" | "aws-cn"
+    partition: str  # "aws" | "aws-us-gov" | "aws-cn" | "aws-eusc"
 
 
 def _decode(encoded: str) -> bytes:

@@ -80,11 +80,6 @@ _BLOCKED = {
 _Response = tuple[int, str, bytes, dict[str, str]]
 
 
-def printable(text: str) -> str:
-    """``text`` without control characters (it reaches a terminal or an SDK's message)."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
-
-
 def _clock_time(moment: float) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
 
@@ -241,7 +236,7 @@ class CredentialServer:
                 fresh = self._renew(True)
         except OkenvError as exc:
             needs_prompt = isinstance(exc, NoInputError)
-            self._failed("needs a prompt" if needs_prompt else printable(exc.message), needs_prompt)
+            self._failed("needs a prompt" if needs_prompt else exc.message, needs_prompt)
             return
         except Exception as exc:  # a bug: keep serving, name the type only (no secrets)
             self._failed(f"internal error ({type(exc).__name__})", False)

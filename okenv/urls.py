@@ -147,9 +147,10 @@ def signin_base_url(partition: str, environ: Mapping[str, str]) -> str:
     if override:
         return check_url(override, SIGNIN_URL_ENV)
     try:
-        return f"https://{PARTITIONS[partition].signin_host}"
+        known = PARTITIONS[partition]
     except KeyError:
         raise ConfigError(f"okenv does not know the AWS partition {partition!r}") from None
+    return f"https://{known.federation_host or known.signin_host}"
 
 
 def signin_post_url(destination: str | None, environ: Mapping[str, str]) -> str | None:

@@ -1,6 +1,7 @@
-"""GovCloud and China: the partition comes from the assertion's Destination and the role
-ARNs; it picks the STS endpoint region and the exported region (the profile's region wins).
-The assertions here name real GovCloud/China sign-in URLs as their Destination: the sign-in
+"""GovCloud, China and the European Sovereign Cloud: the partition comes from the
+assertion's Destination and the role ARNs; it picks the STS endpoint region and the
+exported region (the profile's region wins). The assertions here name real sign-in URLs of
+those partitions as their Destination: the sign-in
 POST goes to the loopback fake through OKENV_AWS_SIGNIN_URL, STS to the fake through
 AWS_ENDPOINT_URL_STS, and nothing leaves the machine."""
 
@@ -21,6 +22,7 @@ from tests.fakes.signin import FakeSignin
 PARTITIONS = {
     "aws-us-gov": ("https://signin.amazonaws-us-gov.com/saml", "us-gov-west-1"),
     "aws-cn": ("https://signin.amazonaws.cn/saml", "cn-north-1"),
+    "aws-eusc": ("https://eusc-de-east-1.signin.amazonaws-eusc.eu/saml", "eusc-de-east-1"),
 }
 
 
@@ -59,7 +61,11 @@ def test_partition_default_region(aws: Sandbox, signin: FakeSignin, partition: s
 @pytest.mark.parametrize("partition", sorted(PARTITIONS))
 def test_profile_region_wins(aws: Sandbox, partition: str) -> None:
     admin, _ = use_partition(aws, partition)
-    region = {"aws-us-gov": "us-gov-east-1", "aws-cn": "cn-northwest-1"}[partition]
+    region = {
+        "aws-us-gov": "us-gov-east-1",
+        "aws-cn": "cn-northwest-1",
+        "aws-eusc": "eusc-de-east-1",  # its only region so far
+    }[partition]
     profiles(aws, f'[profiles.p]\nrole = "{admin}"\nregion = "{region}"\n')
     result = aws.run("env", "p", "--shell", "bash")
     assert result.returncode == 0, result.stderr

@@ -60,7 +60,7 @@ CHAINING_MESSAGE = (
     "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
     "role chaining."
 )
-ROLE_ARN = re.compile(r"arn:(aws|aws-us-gov|aws-cn):iam::(\d{12}):role/(?:[^/]+/)*([^/]+)")
+ROLE_ARN = re.compile(r"arn:(aws|aws-us-gov|aws-cn|aws-eusc):iam::(\d{12}):role/(?:[^/]+/)*([^/]+)")
 HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>"
     "<body><h1>Internal Server Error</h1><p>Something went wrong.</p></body></html>"

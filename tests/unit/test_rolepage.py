@@ -132,6 +132,11 @@ def test_alias_text_is_cleaned() -> None:
         ),
         ("https://signin.amazonaws-us-gov.com/saml", "https://signin.amazonaws-us-gov.com/saml"),
         ("https://signin.amazonaws.cn/saml", "https://signin.amazonaws.cn/saml"),
+        (
+            "https://eusc-de-east-1.signin.amazonaws-eusc.eu/saml",
+            "https://eusc-de-east-1.signin.amazonaws-eusc.eu/saml",
+        ),
+        ("https://signin.amazonaws.eu/saml", None),  # botocore's dnsSuffix, not Sign-In's
         ("http://127.0.0.1:8080/saml", "http://127.0.0.1:8080/saml"),
         ("http://signin.aws.amazon.com/saml", None),  # not https
         ("https://signin.aws.amazon.com.evil.example/saml", None),
@@ -153,6 +158,7 @@ def test_override_wins_and_must_be_https_or_loopback() -> None:
         signin_post_url(None, {SIGNIN_URL_ENV: "http://proxy.example.com"})
     assert signin_base_url("aws-us-gov", {}) == "https://signin.amazonaws-us-gov.com"
     assert signin_base_url("aws-cn", {}) == "https://signin.amazonaws.cn"
+    assert signin_base_url("aws-eusc", {}) == "https://eusc-de-east-1.signin.amazonaws-eusc.eu"
 
 
 # -- partitions and regions ----------------------------------------------------------------
@@ -163,6 +169,7 @@ def test_override_wins_and_must_be_https_or_loopback() -> None:
     [
         ("us-gov-west-1", "aws-us-gov"),
         ("cn-northwest-1", "aws-cn"),
+        ("eusc-de-east-1", "aws-eusc"),
         ("eu-central-2", "aws"),
         ("ap-southeast-4", "aws"),
         ("us-iso-east-1", None),
@@ -181,6 +188,7 @@ def test_regions() -> None:
     assert regions(profile(), "aws") == (None, "us-east-1")
     assert regions(profile(), "aws-us-gov") == ("us-gov-west-1", "us-gov-west-1")
     assert regions(profile(), "aws-cn") == ("cn-north-1", "cn-north-1")
+    assert regions(profile(), "aws-eusc") == ("eusc-de-east-1", "eusc-de-east-1")
     assert regions(profile("eu-west-1"), "aws") == ("eu-west-1", "eu-west-1")
     assert regions(profile("us-gov-east-1"), "aws-us-gov") == ("us-gov-east-1", "us-gov-east-1")
     with pytest.raises(ConfigError):
@@ -192,6 +200,7 @@ def test_regions() -> None:
     [
         ("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"),
         ("cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"),
+        ("eusc-de-east-1", "https://sts.eusc-de-east-1.amazonaws.eu"),
         ("eu-west-1", "https://sts.eu-west-1.amazonaws.com"),
     ],
 )
@@ -236,6 +245,11 @@ def test_console_urls_follow_the_partition() -> None:
         "&SigninToken=T"
     )
     assert console_destination(creds(A), None) == "https://console.aws.amazon.com/"
+    eusc = creds("arn:aws-eusc:iam::123456789012:role/Admin")
+    assert console_destination(eusc, None) == "https://console.amazonaws-eusc.eu/"
+    assert signin_token_url(eusc, {}).startswith(
+        "https://eusc-de-east-1.signin.amazonaws-eusc.eu/federation?Action=getSigninToken"
+    )
 
 
 # -- the role menu ---------------------------------------------------------------------------

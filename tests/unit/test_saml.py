@@ -115,6 +115,12 @@ def test_default_expiry_is_about_five_minutes_ahead() -> None:
             "arn:aws-cn:iam::123456789012:role/Admin",
             "arn:aws-cn:iam::123456789012:saml-provider/Okta",
         ),
+        (
+            "https://eusc-de-east-1.signin.amazonaws-eusc.eu/saml",
+            "aws-eusc",
+            "arn:aws-eusc:iam::123456789012:role/Admin",
+            "arn:aws-eusc:iam::123456789012:saml-provider/Okta",
+        ),
     ],
 )
 def test_partition_from_destination(

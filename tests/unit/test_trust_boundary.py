@@ -146,9 +146,15 @@ def test_partitions_agree_with_botocore() -> None:
         (Path(botocore.__file__).parent / "data" / "endpoints.json").read_text("utf-8")
     )
     theirs = {p["partition"]: p for p in data["partitions"]}
+    defaults = json.loads(
+        (Path(botocore.__file__).parent / "data" / "partitions.json").read_text("utf-8")
+    )
+    implicit = {p["id"]: p["outputs"]["implicitGlobalRegion"] for p in defaults["partitions"]}
     for name, ours in PARTITIONS.items():
         assert ours.region_pattern == theirs[name]["regionRegex"], name
         assert ours.default_region in theirs[name]["regions"], name
+        if name != "aws-cn":  # okenv keeps cn-north-1 (botocore's global one: cn-northwest-1)
+            assert ours.default_region == implicit[name], name
         for region in theirs[name]["regions"]:
             assert partition_of_region(region) == name, region
 
