@@ -33,6 +33,18 @@ okenv() {
   __okenv_command "$@"
 }
 
+# Sets the caller's __okenv_now to the epoch seconds. The clock without a process: bash 5
+# has $EPOCHSECONDS, bash 4.2+ printf's %(%s)T.
+__okenv_clock() {
+  if [[ -n ${EPOCHSECONDS-} ]]; then
+    __okenv_now=$EPOCHSECONDS
+  elif ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
+    \builtin printf -v __okenv_now '%(%s)T' -1
+  else
+    __okenv_now=$(command date +%s)
+  fi
+}
+
 # Sets the caller's __okenv_seg; $1 = 1 adds colour codes wrapped in \001..\002 for PS1.
 __okenv_segment() {
   \builtin local __okenv_now __okenv_left __okenv_colour=
@@ -42,14 +54,7 @@ __okenv_segment() {
     __okenv_seg=$OKENV_PROFILE
     \builtin return 0
   fi
-  # The clock without a process: bash 5 has $EPOCHSECONDS, bash 4.2+ printf's %(%s)T.
-  if [[ -n ${EPOCHSECONDS-} ]]; then
-    __okenv_now=$EPOCHSECONDS
-  elif ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 2))); then
-    \builtin printf -v __okenv_now '%(%s)T' -1
-  else
-    __okenv_now=$(command date +%s)
-  fi
+  __okenv_clock
   __okenv_left=$((10#$OKENV_EXPIRES_AT - __okenv_now))
   if ((__okenv_left <= 0)); then
     __okenv_seg="$OKENV_PROFILE expired"
@@ -86,4 +91,43 @@ __okenv_prompt_hook() {
 
 if [[ ${OKENV_PROMPT-} == 1 && ${PROMPT_COMMAND-} != *__okenv_prompt_hook* ]]; then
   PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__okenv_prompt_hook
+fi
+
+# OKENV_AUTO_REFRESH=1 before loading: before each command, once the active credentials are
+# within 5 minutes of their expiry, `okenv use PROFILE` renews them (asking, if the login
+# must). Until then this is arithmetic, no process; never in a subshell; a failed renewal
+# is shown once (until the profile or its expiry changes).
+__okenv_refresh() {
+  \builtin local __okenv_now __okenv_due
+  [[ ${BASH_SUBSHELL:-0} -eq 0 && -z ${__okenv_refreshing-} && -n ${OKENV_PROFILE-} ]] ||
+    \builtin return 0
+  [[ -n ${AWS_ACCESS_KEY_ID-} && -n ${OKENV_EXPIRES_AT-} && $OKENV_EXPIRES_AT != *[!0-9]* ]] ||
+    \builtin return 0
+  [[ ${BASH_COMMAND-} != okenv\ * ]] || \builtin return 0 # the user's own okenv comes first
+  __okenv_clock
+  ((${#OKENV_EXPIRES_AT} < 15 && 10#$OKENV_EXPIRES_AT - __okenv_now <= 300)) || \builtin return 0
+  __okenv_due="$OKENV_PROFILE $OKENV_EXPIRES_AT"
+  [[ ${__okenv_refresh_failed-} != "$__okenv_due" ]] || \builtin return 0
+  __okenv_refreshing=1
+  okenv use "$OKENV_PROFILE" || __okenv_refresh_failed=$__okenv_due
+  __okenv_refreshing=
+}
+
+__okenv_refresh_hook() {
+  \builtin local __okenv_status=$?
+  __okenv_refresh
+  \builtin return "$__okenv_status"
+}
+
+# Before each command: bash-preexec's preexec_functions if it is loaded, else a DEBUG trap
+# unless one is set already, else (after each command) PROMPT_COMMAND.
+if [[ ${OKENV_AUTO_REFRESH-} == 1 ]]; then
+  if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    [[ " ${preexec_functions[*]-} " == *" __okenv_refresh "* ]] ||
+      preexec_functions+=(__okenv_refresh)
+  elif [[ -z $(\builtin trap -p DEBUG) ]]; then
+    \builtin trap __okenv_refresh DEBUG
+  elif [[ ${PROMPT_COMMAND-} != *__okenv_refresh_hook* ]]; then
+    PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__okenv_refresh_hook
+  fi
 fi

@@ -87,3 +87,23 @@ if test "$OKENV_PROMPT" = 1; and functions -q fish_prompt; and not functions -q 
         __okenv_user_prompt
     end
 end
+
+# OKENV_AUTO_REFRESH=1 before loading: before each command, once the active credentials are
+# within 5 minutes of their expiry, `okenv use PROFILE` renews them (asking, if the login
+# must). Until then this is arithmetic, no process (fish >= 3.5); never in a command
+# substitution; a failed renewal is shown once (until the profile or its expiry changes).
+if test "$OKENV_AUTO_REFRESH" = 1
+    function __okenv_refresh --on-event fish_preexec
+        status is-command-substitution; and return
+        set -q __okenv_refreshing; and return
+        test -n "$OKENV_PROFILE"; and test -n "$AWS_ACCESS_KEY_ID"; or return
+        string match -qr '^[0-9]{1,14}$' -- "$OKENV_EXPIRES_AT"; or return
+        string match -q 'okenv *' -- "$argv[1]"; and return # the user's own okenv comes first
+        test (math $OKENV_EXPIRES_AT - (__okenv_now)) -le 300; or return
+        set -l due "$OKENV_PROFILE $OKENV_EXPIRES_AT"
+        test "$__okenv_refresh_failed" = "$due"; and return
+        set -g __okenv_refreshing 1
+        okenv use $OKENV_PROFILE; or set -g __okenv_refresh_failed $due
+        set -e __okenv_refreshing
+    end
+end

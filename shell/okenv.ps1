@@ -78,3 +78,29 @@ if ($Env:OKENV_PROMPT -eq '1' -and -not (Test-Path Function:\__okenv_user_prompt
         $(if ($segment) { "($segment) " }) + (__okenv_user_prompt)
     }
 }
+
+# $Env:OKENV_AUTO_REFRESH = '1' before loading: before each prompt, once the active
+# credentials are within 5 minutes of their expiry, `okenv use PROFILE` renews them (asking,
+# if the login must). Until then this is arithmetic, no process; a failed renewal is shown
+# once (until the profile or its expiry changes).
+function global:__okenv_refresh {
+    $expires = 0L
+    if (-not $Env:OKENV_PROFILE -or -not $Env:AWS_ACCESS_KEY_ID) { return }
+    if ($Env:OKENV_EXPIRES_AT -notmatch '^[0-9]+$' -or
+        -not [long]::TryParse($Env:OKENV_EXPIRES_AT, [ref]$expires)) { return }
+    if ($expires - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -gt 300) { return }
+    $due = "$Env:OKENV_PROFILE $Env:OKENV_EXPIRES_AT"
+    if ($global:__okenv_refresh_failed -eq $due) { return }
+    okenv use $Env:OKENV_PROFILE
+    if ($LASTEXITCODE -ne 0) { $global:__okenv_refresh_failed = $due }
+}
+
+if ($Env:OKENV_AUTO_REFRESH -eq '1' -and -not (Test-Path Function:\__okenv_refresh_prompt)) {
+    Set-Item -Path Function:\global:__okenv_refresh_prompt -Value $Function:prompt
+    function global:prompt {
+        $status = $global:LASTEXITCODE
+        __okenv_refresh
+        $global:LASTEXITCODE = $status
+        __okenv_refresh_prompt
+    }
+}

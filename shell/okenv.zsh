@@ -37,6 +37,15 @@ okenv() {
 # The clock without a process: $EPOCHSECONDS from the zsh/datetime module.
 \builtin zmodload zsh/datetime 2>/dev/null || :
 
+# Sets the caller's __okenv_now to the epoch seconds.
+__okenv_clock() {
+  if (( ${+EPOCHSECONDS} )); then
+    __okenv_now=$EPOCHSECONDS
+  else
+    __okenv_now=$(command date +%s)
+  fi
+}
+
 # Sets the caller's __okenv_seg; $1 = 1 is for PROMPT: control characters become ?, % is
 # escaped and colour codes are wrapped in %{..%}.
 __okenv_segment() {
@@ -53,11 +62,7 @@ __okenv_segment() {
     __okenv_seg=$__okenv_name
     \builtin return 0
   fi
-  if (( ${+EPOCHSECONDS} )); then
-    __okenv_now=$EPOCHSECONDS
-  else
-    __okenv_now=$(command date +%s)
-  fi
+  __okenv_clock
   __okenv_left=$((10#$OKENV_EXPIRES_AT - __okenv_now))
   if ((__okenv_left <= 0)); then
     __okenv_seg="$__okenv_name expired"
@@ -113,4 +118,31 @@ __okenv_precmd() {
 if [[ ${OKENV_PROMPT-} == 1 ]]; then
   \builtin typeset -ga precmd_functions
   ((${precmd_functions[(I)__okenv_precmd]})) || precmd_functions+=(__okenv_precmd)
+fi
+
+# OKENV_AUTO_REFRESH=1 before loading: before each command, once the active credentials are
+# within 5 minutes of their expiry, `okenv use PROFILE` renews them (asking, if the login
+# must). Until then this is arithmetic, no process; never in a subshell; a failed renewal
+# is shown once (until the profile or its expiry changes).
+__okenv_refresh() {
+  \builtin emulate -L zsh
+  \builtin local -i __okenv_now
+  \builtin local __okenv_due
+  ((ZSH_SUBSHELL == 0)) && [[ -z ${__okenv_refreshing-} && -n ${OKENV_PROFILE-} ]] ||
+    \builtin return 0
+  [[ -n ${AWS_ACCESS_KEY_ID-} && ${OKENV_EXPIRES_AT-} == <-> && ${#OKENV_EXPIRES_AT} -lt 15 ]] ||
+    \builtin return 0
+  [[ $1 != okenv\ * ]] || \builtin return 0 # the user's own okenv comes first
+  __okenv_clock
+  ((10#$OKENV_EXPIRES_AT - __okenv_now <= 300)) || \builtin return 0
+  __okenv_due="$OKENV_PROFILE $OKENV_EXPIRES_AT"
+  [[ ${__okenv_refresh_failed-} != "$__okenv_due" ]] || \builtin return 0
+  typeset -g __okenv_refreshing=1
+  okenv use "$OKENV_PROFILE" || typeset -g __okenv_refresh_failed=$__okenv_due
+  typeset -g __okenv_refreshing=
+}
+
+if [[ ${OKENV_AUTO_REFRESH-} == 1 ]]; then
+  \builtin typeset -ga preexec_functions
+  ((${preexec_functions[(I)__okenv_refresh]})) || preexec_functions+=(__okenv_refresh)
 fi
