@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -215,8 +215,31 @@ def exec_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="Serve the credentials on a loopback endpoint (ECS container credentials) "
+            "that renews them before they expire, instead of static variables: for commands "
+            "that may outlive the credentials (terraform apply, long test runs).",
+        ),
+    ] = False,
+    imds: Annotated[
+        bool,
+        typer.Option(
+            "--imds",
+            help="With --server: an IMDSv2 endpoint instead, for tools that only read EC2 "
+            "instance metadata.",
+        ),
+    ] = False,
 ) -> None:
-    """Run COMMAND with the profile's credentials in its environment."""
+    """Run COMMAND with the profile's credentials in its environment.
+
+    Plain, okenv becomes COMMAND and the credentials are static: they end when their
+    session does (an hour by default). With --server okenv stays as COMMAND's parent and
+    hands out credentials that it renews, from the cache or a login that needs no prompt,
+    5 minutes before they expire; use it when COMMAND may run longer than that.
+    """
     from okenv import run
     from okenv.env import credentials_env
 
@@ -224,6 +247,17 @@ def exec_command(
     run.check_nesting(os.environ, profile, force)
     resolved = _profile(profile, options)
     creds, _ = _credentials(resolved, options, force=force)
+    if server or imds:
+        from okenv.supervise import run_with_server
+
+        def renew(interactive: bool) -> Credentials:
+            quiet = replace(options, no_input=options.no_input or not interactive)
+            return _credentials(resolved, quiet, force=False)[0]
+
+        code = run_with_server(
+            command, os.environ, creds, renew, profile=resolved.name, imds=imds
+        )
+        raise typer.Exit(code)
     environment = run.build_environment(os.environ, credentials_env(resolved.name, creds))
     run.exec_command(command, environment)
 
