@@ -117,7 +117,7 @@ _okenv() {
       positionals='profile'
       ;;
     'exec')
-      opts='--force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--force --role --duration --region --username --factor --no-input --debug --server --imds -h --help'
       values='--role --duration --region --username --factor'
       positionals='profile command'
       ;;

@@ -24,7 +24,7 @@ $__okenvSpecs = @{
         Positionals = @('profile')
     }
     'exec' = @{
-        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--server', '--imds', '-h', '--help')
         Values = @('--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile', 'command')
     }
