@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
 
-FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware")
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "webauthn")
+FACTOR_ALIASES = {"security-key": "webauthn"}
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -212,6 +213,7 @@ def resolve_profile(
         )
     check_org_url(app_url)
     factor = str(merged.get("factor", "auto")).lower()
+    factor = FACTOR_ALIASES.get(factor, factor)
     if factor not in FACTORS and not factor.endswith("-totp"):
         raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
     engine = str(merged.get("engine", "auto")).lower()

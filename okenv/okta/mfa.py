@@ -2,7 +2,7 @@
 
 A :class:`Method` is one way to pass MFA (a Classic factor, or an Identity Engine
 authenticator with one of its method types), described in the user's terms (``kind``:
-``totp``, ``hotp``, ``hardware``, ``push``, ``sms``, ``call``, ``email``). No I/O here
+``totp``, ``hotp``, ``hardware``, ``push``, ``sms``, ``call``, ``email``, ``webauthn``). No I/O here
 except through the injected prompter.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from okenv.errors import AuthenticationError
 from okenv.prompt import Prompter
 
-SUPPORTED_KINDS = ("totp", "hotp", "hardware", "push", "sms", "call", "email")
+SUPPORTED_KINDS = ("totp", "hotp", "hardware", "push", "sms", "call", "email", "webauthn")
 PASSCODE_KINDS = ("totp", "hotp", "hardware")
 SENT_CODE_KINDS = ("sms", "call", "email")
 PASSCODE_TRIES = 3
@@ -62,8 +62,8 @@ def matches(method: Method, preference: str) -> bool:
 
 
 def choose_method(methods: Sequence[Method], ctx: MfaContext) -> Method:
-    """The configured method, else ``auto``: TOTP with a seed, else push, else the only one or
-    a menu. Unsupported methods are named, never offered."""
+    """The configured method, else ``auto``: TOTP with a seed, else push, else a security
+    key, else the only one or a menu. Unsupported methods are named, never offered."""
     usable = [m for m in methods if m.supported]
     unusable = [m for m in methods if not m.supported]
     if not usable:
@@ -88,9 +88,10 @@ def choose_method(methods: Sequence[Method], ctx: MfaContext) -> Method:
         if totp:
             return totp[0]
     if preference == "auto":
-        push = [m for m in usable if m.kind == "push"]
-        if push:
-            return push[0]
+        for kind in ("push", "webauthn"):
+            found = [m for m in usable if m.kind == kind]
+            if found:
+                return found[0]
     if unusable and ctx.prompter.interactive:
         ctx.prompter.info(
             "okenv: not offered (okenv cannot use them): " + ", ".join(m.label for m in unusable)

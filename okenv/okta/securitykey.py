@@ -67,12 +67,17 @@ def _appid(data: Mapping[str, Any]) -> object:
     return _obj(data.get("extensions")).get("appid")
 
 
-def classic_credential_id(factor: Mapping[str, Any]) -> bytes | None:
-    """The credential of one Classic ``webauthn`` factor, None when it names none."""
-    value = _obj(factor.get("profile")).get("credentialId")
-    if value is None:
-        return None
-    return _credential_ids([value])[0]
+def classic_credentials(transaction: Mapping[str, Any]) -> dict[str, bytes]:
+    """Factor id → credential id of the ``webauthn`` factors of an MFA_REQUIRED answer."""
+    embedded = _obj(transaction.get("_embedded"))
+    raw = embedded.get("factors") or embedded.get("factor") or []
+    found: dict[str, bytes] = {}
+    for factor in raw if isinstance(raw, list) else [raw]:
+        factor = _obj(factor)
+        value = _obj(factor.get("profile")).get("credentialId")
+        if factor.get("factorType") == "webauthn" and isinstance(factor.get("id"), str) and value:
+            found[factor["id"]] = _credential_ids([value])[0]
+    return dict(list(found.items())[:MAX_CREDENTIALS])
 
 
 def classic_request(

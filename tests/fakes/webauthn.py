@@ -63,6 +63,8 @@ class Verifier:
         self.enrolled: dict[bytes, Enrolled] = {}
         self._open: dict[bytes, Challenge] = {}
         self.verified = 0
+        self.refusals: list[str] = []
+        """Why assertions were refused (filled by the fake org's handlers)."""
 
     def _server(self, rp_id: str) -> Fido2Server:
         return Fido2Server(

@@ -62,9 +62,18 @@ def test_classic_request_and_answer() -> None:
         "stateToken": "00abc",
         "_embedded": {"factor": {"_embedded": {"challenge": {"challenge": "c2lnbi1tZS1wbGVhc2U"}}}},
     }
-    factor = {"factorType": "webauthn", "provider": "FIDO", "profile": {"credentialId": KEY_ONE}}
-    cid = securitykey.classic_credential_id(factor)
-    request = securitykey.classic_request(ORG, tx, [cid] if cid else [])
+    required = {
+        "_embedded": {
+            "factors": [
+                {"id": "ost1", "factorType": "token:software:totp", "profile": {}},
+                {"id": "fwf1", "factorType": "webauthn", "profile": {"credentialId": KEY_ONE}},
+                {"id": "fwf2", "factorType": "webauthn", "profile": {"credentialId": KEY_TWO}},
+            ]
+        }
+    }
+    ids = securitykey.classic_credentials(required)
+    assert ids == {"fwf1": b"\x01" * 64, "fwf2": b"\x02" * 64}
+    request = securitykey.classic_request(ORG, tx, [ids["fwf1"]])
     assert request.challenge == b"sign-me-please" and request.credential_ids == (b"\x01" * 64,)
     assert request.user_verification == "preferred"
     answer = securitykey.classic_answer("00abc", Assertion(b"\x01", b"{}", b"\xff\xfe", b"\x00"))

@@ -252,3 +252,10 @@ def test_two_keys_with_pins_the_touched_one_is_asked_for_its_pin(rig: Rig) -> No
     assert rig.login(prompter, uv="required").id == chosen.id
     assert prompter.statuses[0] == webauthn.SELECT_MESSAGE
     assert prompter.asked == ["Security key PIN: "]
+
+
+def test_uv_preferred_on_a_key_with_a_pin_asks_it(rig: Rig) -> None:
+    rig.key(pin="4321")
+    prompter = ScriptedPrompter(["4321"])
+    rig.login(prompter, uv="preferred")
+    assert prompter.asked == ["Security key PIN: "]
