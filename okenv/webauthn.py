@@ -419,6 +419,7 @@ class _Ceremony:
         self._inbox: queue.Queue[_Message] = queue.Queue()
         self._lock = threading.Lock()
         self._owner: _Key | None = None
+        self._wrong_pin = False
         self.keys = [_Key(self, i, make_client) for i in range(len(self.devices))]
 
     def post(self, message: _Message) -> None:
@@ -482,6 +483,7 @@ class _Ceremony:
                         line.update(text)
                 elif message.kind == "wrong-pin":
                     self.prompter.info("okenv: wrong PIN")
+                    self._wrong_pin = True
                 elif message.kind == "pin":
                     spinner.close()
                     line = None
@@ -497,7 +499,8 @@ class _Ceremony:
         raise self._explain(errors)
 
     def _ask_pin(self, retries: int | None) -> str:
-        left = f" ({retries} tries left)" if retries is not None and retries <= 3 else ""
+        shown = retries is not None and (retries <= 3 or self._wrong_pin)
+        left = f" ({retries} tries left)" if shown else ""
         return self.prompter.ask(f"Security key PIN{left}: ", secret=True)
 
     def _explain(self, errors: Sequence[BaseException]) -> BaseException:

@@ -189,6 +189,8 @@ def describe(authenticator: Json, method_type: str | None, label: str = "") -> M
         return Method("call", provider, f"Voice call{' to ' + device if device else ''}", True, mt)
     if mt == "email" or (not mt and kind_of == "email"):
         return Method("email", provider, f"Email{' to ' + device if device else ''}", True, "email")
+    if mt == "webauthn" or (not mt and key == "webauthn"):
+        return Method("webauthn", "FIDO", name or "Security key", True, "webauthn")
     raw = mt or key or kind_of or "unknown"
     return Method(raw, provider, f"{name} ({raw})", False, method_type)
 
@@ -244,6 +246,8 @@ class _Flow:
         self.seen: dict[str, int] = {}
         self.code_method: Method | None = None
         self.code_attempts = 0
+        self.unanswerable: set[str] = set()
+        """Method kinds that cannot answer here (no security key): not chosen again."""
 
     def post(self, form: Json, values: Json) -> tuple[int, Json]:
         href = form.get("href")
@@ -347,6 +351,8 @@ class _Flow:
                 f"okenv cannot answer Okta's {method.label} challenge",
                 hint="choose another authenticator with --factor, or enroll one okenv supports",
             )
+        if method.kind == "webauthn":
+            return self._security_key(form, data)
         self.code_method = method
         self.code_attempts += 1
         if method.kind in ("sms", "call", "email"):
@@ -354,6 +360,32 @@ class _Flow:
         else:
             code = passcode(method, self.ctx)
         return self.post(form, {"credentials": {"passcode": code}})
+
+    def _security_key(self, form: Json, data: Json) -> tuple[int, Json]:
+        """A security key answers; without one that can, another authenticator is chosen
+        where Okta offers one okenv can use (and ``factor`` does not insist on a key)."""
+        from okenv.errors import SecurityKeyError
+        from okenv.okta import securitykey
+        from okenv.webauthn import get_assertion
+
+        self._once("webauthn", limit=2)
+        self.code_method = None
+        request = securitykey.idx_request(self.http.org_url, data)
+        try:
+            assertion = get_assertion(request, self.ctx.prompter)
+        except SecurityKeyError as exc:
+            select = remediations(data).get("select-authenticator-authenticate")
+            others = [
+                m
+                for m, _ in (authenticator_methods(select, data) if select else [])
+                if m.supported and m.kind not in (PASSWORD, "webauthn")
+            ]
+            if select is None or not others or self.ctx.preference == "webauthn":
+                raise
+            self.ctx.prompter.info(f"okenv: {exc.message}; choosing another authenticator")
+            self.unanswerable.add("webauthn")
+            return self._select(select, data)
+        return self.post(form, {"credentials": securitykey.idx_credentials(assertion)})
 
     def _sent_code(self, method: Method, current: Json) -> str:
         resend = current.get("resend")
@@ -388,7 +420,9 @@ class _Flow:
             for method, value in choices:
                 if method.kind == PASSWORD:
                     return self.post(form, {field: value})
-        offered = [(m, v) for m, v in choices if m.kind != PASSWORD]
+        offered = [
+            (m, v) for m, v in choices if m.kind != PASSWORD and m.kind not in self.unanswerable
+        ]
         chosen = choose_method([m for m, _ in offered], self.ctx)
         value = next(v for m, v in offered if m is chosen)
         self.code_attempts = 0

@@ -15,8 +15,10 @@ import pexpect
 import pytest
 
 from tests.e2e.conftest import OKENV, Sandbox
+from tests.e2e.test_interactive import spawn
 from tests.fakes.ctap import Credential, KeyFile, VirtualKey
 from tests.fakes.okta import DEFAULT_PASSWORD, FakeFactor
+from tests.fakes.okta import DEFAULT_TOTP_SECRET as SEED
 from tests.fakes.okta_webauthn import add_key, enable
 from tests.fakes.webauthn import Verifier
 
@@ -111,21 +113,10 @@ def test_session_reuse_asks_no_key(keys: Keys) -> None:
     assert keys.verifier.verified == 1 and "Touch" not in err
 
 
-def _spawn(box: Sandbox, command: str, out: Path) -> pexpect.spawn:
-    env = {k: v for k, v in box.env.items() if k != "OKENV_PASSWORD"}
-    return pexpect.spawn(
-        "bash",
-        ["--norc", "--noprofile", "-c", f"{command} > {out}"],
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-    )
-
-
 def test_pin_on_the_terminal_then_touch(keys: Keys, tmp_path: Path) -> None:
     keys.add(pin="246810")
     enable(keys.box.okta, "required", keys.verifier)
-    child = _spawn(keys.box, f"{OKENV} login admin", tmp_path / "out")
+    child = spawn(keys.box, f"{OKENV} login admin", tmp_path / "out")
     child.expect("Okta password for alice@example.com: ")
     child.sendline(DEFAULT_PASSWORD)
     child.expect("Security key PIN: ")
@@ -140,7 +131,7 @@ def test_pin_on_the_terminal_then_touch(keys: Keys, tmp_path: Path) -> None:
 def test_ctrl_c_while_waiting_for_a_touch(keys: Keys, tmp_path: Path) -> None:
     keys.add(touch="never")
     out = tmp_path / "out"
-    child = _spawn(keys.box, f"{OKENV} env admin --shell bash", out)
+    child = spawn(keys.box, f"{OKENV} env admin --shell bash", out)
     child.expect("Okta password for alice@example.com: ")
     child.sendline(DEFAULT_PASSWORD)
     child.expect("Touch your security key")
@@ -150,3 +141,75 @@ def test_ctrl_c_while_waiting_for_a_touch(keys: Keys, tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 130
     assert out.read_text() == ""
+
+
+# -- Identity Engine ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def idx_keys(keys: Keys) -> Keys:
+    keys.box.okta.pipeline = "idx"
+    return keys
+
+
+def test_idx_uv_discouraged_asks_no_pin(idx_keys: Keys) -> None:
+    idx_keys.verifier.user_verification = "discouraged"
+    credential = idx_keys.add(pin="135790")
+    code, out, err = idx_keys.run("env", "admin", "--shell", "bash")
+    assert code == 0, err
+    assert "export AWS_SESSION_TOKEN=" in out
+    assert idx_keys.verifier.enrolled[credential.id].sign_count > 0
+    assert idx_keys.box.okta.last(path="/idp/idx/challenge/answer").json["credentials"].keys() == {
+        "clientData",
+        "authenticatorData",
+        "signatureData",
+    }
+
+
+def test_idx_two_enrolled_second_plugged_in_one_touch(idx_keys: Keys) -> None:
+    idx_keys.add(plugged=False)
+    second = idx_keys.add(appid=f"{idx_keys.box.okta.url}/u2f-facets")  # registered as U2F
+    code, _, err = idx_keys.run("login", "admin")
+    assert code == 0, err
+    assert "once more" not in err  # IDX: one challenge for every enrolled key
+    assert idx_keys.verifier.enrolled[second.id].sign_count > 0
+
+
+def test_idx_uv_required_pin_on_the_terminal(idx_keys: Keys, tmp_path: Path) -> None:
+    idx_keys.verifier.user_verification = "required"
+    idx_keys.add(pin="135790")
+    child = spawn(idx_keys.box, f"{OKENV} login admin", tmp_path / "out")
+    child.expect("Okta password for alice@example.com: ")
+    child.sendline(DEFAULT_PASSWORD)
+    child.expect("Security key PIN: ")
+    child.sendline("000000")
+    child.expect("wrong PIN")
+    child.expect(r"Security key PIN \(\d tries left\): ")
+    child.sendline("135790")
+    child.expect("valid until")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert idx_keys.verifier.verified == 1
+
+
+def test_idx_blocked_pin_and_nothing_else_to_choose(idx_keys: Keys) -> None:
+    idx_keys.verifier.user_verification = "required"
+    idx_keys.add(pin="135790", pin_retries=0)
+    code, out, err = idx_keys.run("login", "admin")
+    assert (code, out) == (3, "")
+    assert err.startswith("okenv: the security key's PIN is blocked"), err
+
+
+def test_idx_no_key_picks_another_authenticator(idx_keys: Keys) -> None:
+    okta = idx_keys.box.okta
+    okta.idx_first_authenticator = "webauthn"  # Okta challenges the key first
+    idx_keys.add(plugged=False)
+    okta.users[0].factors.append(
+        FakeFactor("uftq1w2e3r4t5y6u7i8o", "token:software:totp", "GOOGLE", secret=SEED)
+    )
+    idx_keys.box.env["OKENV_TOTP_SECRET"] = SEED
+    code, _, err = idx_keys.run("login", "admin")
+    assert code == 0, err
+    assert "okenv: no security key found; choosing another authenticator" in err
+    assert okta.last(path="/idp/idx/challenge").json["authenticator"]["methodType"] == "otp"

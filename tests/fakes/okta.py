@@ -322,6 +322,11 @@ class FakeOkta(FakeHTTPServer):
         self.idx_extra_remediation = idx_extra_remediation
         """IDX: a remediation of this name comes after the password (unknown to clients)."""
         self.idx_poll_refresh_ms = idx_poll_refresh_ms
+        self.idx_first_authenticator: str | None = None
+        """IDX: after the password, challenge the authenticator with this key (e.g.
+        ``webauthn``) straight away, with ``select-authenticator-authenticate`` beside it."""
+        self.webauthn: Any = None
+        """The WebAuthn verifier behind ``webauthn`` factors (tests.fakes.okta_webauthn)."""
         self.factor_handlers: dict[str, FactorHandler] = {}
         for ftype in PASSCODE_FACTOR_TYPES:
             self.factor_handlers[ftype] = _verify_passcode_factor
@@ -932,16 +937,23 @@ class FakeOkta(FakeHTTPServer):
                 )
             )
         if any(f.factor_type in ("webauthn", "u2f") for f in user.factors):
+            key = next((f for f in user.factors if f.factor_type == "webauthn"), None)
             found.append(
                 IdxAuthenticator(
                     aid("webauthn"),
                     "webauthn",
                     "security_key",
                     "Security Key or Biometric",
-                    {"webauthn": None},
+                    {"webauthn": key if self.webauthn is not None else None},
                 )
             )
         return found
+
+    @staticmethod
+    def _webauthn() -> Any:
+        from tests.fakes import okta_webauthn  # it builds on this module
+
+        return okta_webauthn
 
     def _idx_password_id(self, user: FakeUser) -> str:
         return "aut" + hashlib.sha256(f"{user.username}/password".encode()).hexdigest()[:17]
@@ -1120,6 +1132,7 @@ class FakeOkta(FakeHTTPServer):
                         "id": self._idx_password_id(user),
                         "methods": [{"type": "password"}],
                     },
+                    *(self._webauthn().idx_enrollments(self, user) if self.webauthn else ()),
                 ],
             }
             if user.status_after_password == "MFA_ENROLL":
@@ -1133,6 +1146,9 @@ class FakeOkta(FakeHTTPServer):
                 if state.current is None and len(auths) == 1 and len(usable) == 1:
                     state.current = (usable[0][0].id, usable[0][1])
                     state.sent += usable[0][1] in ("sms", "voice", "email")
+                first = [(a, m) for a, m in usable if a.key == self.idx_first_authenticator]
+                if state.current is None and first:
+                    state.current = (first[0][0].id, first[0][1])
                 current = None
                 if state.current is not None:
                     current = next((a for a in auths if a.id == state.current[0]), None)
@@ -1155,6 +1171,10 @@ class FakeOkta(FakeHTTPServer):
                                 relatesTo=["$.currentAuthenticator"],
                             )
                         )
+                        doc["currentAuthenticator"] = {"type": "object", "value": info}
+                    elif method == "webauthn":
+                        form, info["contextualData"] = self._webauthn().idx_challenge(self, state)
+                        forms.append(form)
                         doc["currentAuthenticator"] = {"type": "object", "value": info}
                     else:
                         forms.append(
@@ -1282,6 +1302,12 @@ class FakeOkta(FakeHTTPServer):
         factor = self._idx_current_factor(state)
         if factor is None:
             return self._idx_doc(state, 400, [("Nothing to answer", "api.idx.invalid")])
+        if factor.factor_type == "webauthn":
+            refused = self._webauthn().idx_verify(self, state, _body(request))
+            if refused is not None:
+                return self._idx_doc(state, *refused)
+            state.mfa_ok = True
+            return self._idx_doc(state)
         if _check_code(self, factor, code) is not None:
             return self._idx_doc(
                 state,

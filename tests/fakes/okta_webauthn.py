@@ -6,6 +6,12 @@ virtual key's credential for a user as one ``webauthn`` factor (Okta lists one f
 credential). Every assertion is checked by python-fido2's ``Fido2Server``; a forged,
 replayed, wrong-origin or wrong-key assertion gets Okta's 403 E0000068.
 
+Identity Engine: ``webauthn`` in ``select-authenticator-authenticate``; once chosen,
+``currentAuthenticator.value.contextualData.challengeData`` (challenge, userVerification,
+extensions.appid) and one ``authenticatorEnrollments`` entry per key with its
+``credentialId``; ``challenge-authenticator`` takes ``credentials.clientData``,
+``authenticatorData``, ``signatureData`` (standard base64).
+
 Classic, as Okta answers (developer.okta.com authn, "Verify WebAuthn factor"):
 POST verify ``{stateToken}`` → MFA_CHALLENGE, ``factorResult: CHALLENGE``, the factor
 with ``_embedded.challenge.challenge`` (base64url) and ``_links.next``; POST ``next`` with
@@ -22,7 +28,7 @@ from typing import Any
 
 from tests.fakes.ctap import Credential, b64url, unb64url
 from tests.fakes.http import Request, Response, json_response
-from tests.fakes.okta import FakeFactor, FakeOkta, FakeUser, Transaction, okta_error
+from tests.fakes.okta import FakeFactor, FakeOkta, FakeUser, IdxState, Transaction, okta_error
 from tests.fakes.webauthn import Challenge, Refused, Verifier
 
 ANSWER_FIELDS = frozenset({"stateToken", "clientData", "authenticatorData", "signatureData"})
@@ -34,7 +40,9 @@ def enable(
     """The org's verifier (a new one, or ``verifier``), wired to its Classic webauthn
     factors; ``user_verification`` is what the org's policy asks of the keys."""
     verifier = verifier or Verifier(okta.url)
-    okta.factor_handlers["webauthn"] = partial(_verify_webauthn_factor, verifier, user_verification)
+    verifier.user_verification = user_verification
+    okta.factor_handlers["webauthn"] = partial(_verify_webauthn_factor, verifier)
+    okta.webauthn = verifier
     return verifier
 
 
@@ -76,7 +84,6 @@ def _invalid_assertion() -> Response:
 
 def _verify_webauthn_factor(
     verifier: Verifier,
-    user_verification: str,
     okta: FakeOkta,
     tx: Transaction,
     factor: FakeFactor,
@@ -87,7 +94,7 @@ def _verify_webauthn_factor(
     credential_id = unb64url((factor.profile or {}).get("credentialId", ""))
     pending = tx.factor_state.get(factor.id)
     if set(body) == {"stateToken"}:
-        challenge = verifier.challenge([credential_id], user_verification)
+        challenge = verifier.challenge([credential_id], verifier.user_verification)
         tx.factor_state[factor.id] = challenge
         tx.status = "MFA_CHALLENGE"
         factor_json = okta._factor_json(tx.user, factor)
@@ -107,14 +114,111 @@ def _verify_webauthn_factor(
         )
     if set(body) != ANSWER_FIELDS or not isinstance(pending, Challenge):
         return okta_error("E0000001", "Api validation failed: factor", 400)
-    parts = [_b64(body[k]) for k in ("clientData", "authenticatorData", "signatureData")]
-    client_data, auth_data, signature = parts
-    if client_data is None or auth_data is None or signature is None:
+    parts = _assertion(body)
+    if parts is None:
         return okta_error("E0000001", "Api validation failed: assertion is not base64", 400)
-    try:
-        verifier.verify(pending, client_data, auth_data, signature)
-    except Refused as refused:
-        verifier.refusals.append(str(refused))
+    if not _verified(verifier, pending, parts):
         return _invalid_assertion()
     tx.factor_state.pop(factor.id, None)
     return okta._finish(tx)
+
+
+def _assertion(body: dict[str, Any]) -> tuple[bytes, bytes, bytes] | None:
+    client_data, auth_data, signature = (
+        _b64(body.get(k)) for k in ("clientData", "authenticatorData", "signatureData")
+    )
+    if client_data is None or auth_data is None or signature is None:
+        return None
+    return client_data, auth_data, signature
+
+
+def _verified(verifier: Verifier, challenge: Challenge, parts: tuple[bytes, bytes, bytes]) -> bool:
+    try:
+        verifier.verify(challenge, *parts)
+    except Refused as refused:
+        verifier.refusals.append(str(refused))
+        return False
+    return True
+
+
+# -- Identity Engine ----------------------------------------------------------------------
+
+IDX_FIELDS = (
+    ("clientData", "Client Data"),
+    ("authenticatorData", "Authenticator Data"),
+    ("signatureData", "Signature Data"),
+)
+
+
+def _keys(user: FakeUser) -> list[FakeFactor]:
+    return [f for f in user.factors if f.factor_type == "webauthn" and f.profile]
+
+
+def idx_enrollments(okta: FakeOkta, user: FakeUser) -> list[dict[str, Any]]:
+    """One ``authenticatorEnrollments`` entry per enrolled key, with its credentialId."""
+    return [
+        {
+            "displayName": (f.profile or {}).get("authenticatorName", "Security key"),
+            "type": "security_key",
+            "key": "webauthn",
+            "id": f.id,
+            "authenticatorId": f.id,
+            "credentialId": (f.profile or {})["credentialId"],
+            "transports": ["usb", "nfc"],
+        }
+        for f in _keys(user)
+    ]
+
+
+def idx_challenge(okta: FakeOkta, state: IdxState) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``challenge-authenticator`` form and the ``contextualData`` for a webauthn
+    challenge (one open challenge per sign-in, for all the user's keys)."""
+    verifier: Verifier = okta.webauthn
+    assert state.user is not None
+    challenge = verifier.pending.get(state.handle)
+    if challenge is None:
+        ids = [unb64url((f.profile or {})["credentialId"]) for f in _keys(state.user)]
+        challenge = verifier.challenge(ids, verifier.user_verification)
+        verifier.pending[state.handle] = challenge
+    fields = [
+        {"name": n, "label": label, "required": True, "visible": False} for n, label in IDX_FIELDS
+    ]
+    credentials = {
+        "name": "credentials",
+        "type": "object",
+        "required": True,
+        "form": {"value": fields},
+    }
+    form = okta._idx_form(
+        "challenge-authenticator",
+        "/idp/idx/challenge/answer",
+        state,
+        credentials,
+        relatesTo=["$.currentAuthenticator"],
+    )
+    data: dict[str, Any] = {
+        "challenge": challenge.text,
+        "userVerification": verifier.user_verification,
+        "hints": ["security-key"],
+    }
+    appids = {verifier.enrolled[c].appid for c in challenge.candidates if c in verifier.enrolled}
+    appids.discard(None)
+    if appids:
+        data["extensions"] = {"appid": appids.pop()}
+    return form, {"challengeData": data}
+
+
+def idx_verify(
+    okta: FakeOkta, state: IdxState, body: dict[str, Any]
+) -> tuple[int, list[tuple[str, str]]] | None:
+    """None when the posted assertion verifies; else the error status and messages."""
+    verifier: Verifier = okta.webauthn
+    given = body.get("credentials")
+    challenge = verifier.pending.get(state.handle)
+    if not isinstance(given, dict) or set(given) != {n for n, _ in IDX_FIELDS} or challenge is None:
+        return 400, [("Invalid request: credentials", "api.idx.invalid")]
+    parts = _assertion(given)
+    if parts is None or not _verified(verifier, challenge, parts):
+        return 403, [("Unable to verify the security key.", "authfactor.webauthn.error.invalid")]
+    del verifier.pending[state.handle]
+    return None

@@ -65,6 +65,10 @@ class Verifier:
         self.verified = 0
         self.refusals: list[str] = []
         """Why assertions were refused (filled by the fake org's handlers)."""
+        self.user_verification = "preferred"
+        """What the org's policy asks of the keys."""
+        self.pending: dict[str, Challenge] = {}
+        """The open challenge of each sign-in (by stateToken / stateHandle)."""
 
     def _server(self, rp_id: str) -> Fido2Server:
         return Fido2Server(

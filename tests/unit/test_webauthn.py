@@ -156,7 +156,8 @@ def test_wrong_pin_then_right_pin(rig: Rig) -> None:
     rig.key(pin="4321")
     prompter = ScriptedPrompter(["0000", "4321"])
     rig.login(prompter, uv="required")
-    assert len(prompter.asked) == 2 and "okenv: wrong PIN" in prompter.lines
+    assert prompter.asked == ["Security key PIN: ", "Security key PIN (7 tries left): "]
+    assert "okenv: wrong PIN" in prompter.lines
     assert rig.keyfile.reload().keys[0].pin_retries == 8  # a right PIN resets the count
 
 
