@@ -8,6 +8,7 @@ branch. The key file (``OKENV_TEST_CTAP``) is the keys' state: sign counts, PIN 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def test_session_reuse_asks_no_key(keys: Keys) -> None:
 def test_pin_on_the_terminal_then_touch(keys: Keys, tmp_path: Path) -> None:
     keys.add(pin="246810")
     enable(keys.box.okta, "required", keys.verifier)
-    child = spawn(keys.box, f"{OKENV} login admin", tmp_path / "out")
+    child = spawn(keys.box, f"{OKENV} login admin --debug", tmp_path / "out")
+    child.logfile_read = transcript = io.StringIO()
     child.expect("Okta password for alice@example.com: ")
     child.sendline(DEFAULT_PASSWORD)
     child.expect("Security key PIN: ")
@@ -125,7 +127,8 @@ def test_pin_on_the_terminal_then_touch(keys: Keys, tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert "246810" not in (child.before or "")
+    assert "246810" not in transcript.getvalue()  # not echoed, not in the --debug trace
+    assert "POST" in transcript.getvalue()  # the trace was on
 
 
 def test_ctrl_c_while_waiting_for_a_touch(keys: Keys, tmp_path: Path) -> None:
