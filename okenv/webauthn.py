@@ -226,7 +226,10 @@ def _collector(request: Request) -> Any:
 def _user_verification(request: Request, client: Any) -> str:
     """``preferred`` on a key with no PIN (or built-in UV) configured means without UV, as
     in browsers (python-fido2 would refuse the request)."""
-    options = getattr(getattr(client, "info", None), "options", None) or {}
+    info = getattr(client, "info", None)
+    if info is None:  # Windows' API decides for itself
+        return request.user_verification
+    options = getattr(info, "options", None) or {}
     configured = any(options.get(k) for k in ("uv", "clientPin", "bioEnroll"))
     if request.user_verification == "preferred" and not configured:
         return "discouraged"
@@ -280,7 +283,7 @@ def _checked(request: Request, rp_id: str, response: Any) -> Assertion:
 
 @dataclass
 class _Message:
-    kind: str  # "touch", "select", "pin", "done", "failed", "not-registered"
+    kind: str  # "touch", "select", "pin", "wrong-pin", "done", "failed"
     key: int
     payload: Any = None
     reply: queue.Queue[str | None] | None = None
@@ -367,18 +370,18 @@ class _Key:
         uv = _user_verification(request, self._client)
         wrong_pins = 0
         while True:
-            for rp_id in rp_ids:
+            error: ClientError | None = None
+            for rp_id in rp_ids:  # the org's rpId, then the appid of U2F registrations
                 try:
                     selection = self._client.get_assertion(
                         _options(request, rp_id, uv), self.cancel
                     )
                     return _checked(request, rp_id, selection.get_response(0))
                 except ClientError as exc:
-                    if exc.code != ClientError.ERR.DEVICE_INELIGIBLE or rp_id == rp_ids[-1]:
-                        error = exc
+                    error = exc
+                    if exc.code != ClientError.ERR.DEVICE_INELIGIBLE:
                         break
-            else:  # pragma: no cover - the loop always breaks or returns
-                raise AssertionError("unreachable")
+            assert error is not None
             if self._pin_blocked:
                 raise _pin_blocked()
             if _ctap_code(error) == "PIN_INVALID" and not self.cancel.is_set():
@@ -488,7 +491,11 @@ class _Ceremony:
                     spinner.close()
                     line = None
                     assert message.reply is not None
-                    message.reply.put(self._ask_pin(message.payload))
+                    pin: str | None = None
+                    try:
+                        pin = self._ask_pin(message.payload)
+                    finally:  # on Ctrl-C or no terminal too: the key must not wait for ever
+                        message.reply.put(pin)
                 elif message.kind == "done":
                     return message.payload  # type: ignore[no-any-return]
                 elif message.kind == "failed":
@@ -565,7 +572,12 @@ def get_assertion(
         raise _not_installed()
     windows = _windows_client(request)
     if windows is not None:
-        return _Ceremony(request, prompter, [windows], lambda key: windows, timeout, clock).run()
+
+        def windows_client(key: _Key) -> Any:
+            key.ceremony.post(_Message("touch", key.index))  # Windows shows its own dialog
+            return windows
+
+        return _Ceremony(request, prompter, [windows], windows_client, timeout, clock).run()
     devices = discover()
     if not devices:
         raise _no_key()

@@ -6,6 +6,7 @@ Every assertion okenv returns is checked by the relying party's verifier
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,10 @@ class Rig:
         return next(
             c for k in self.keyfile.reload().keys for c in k.credentials if c.id == enrolled.id
         )
+
+
+def key_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("okenv-key")]
 
 
 class CtrlC(ScriptedPrompter):
@@ -194,6 +199,7 @@ def test_pin_needed_without_a_terminal(rig: Rig) -> None:
     rig.key(pin="4321")
     with pytest.raises(NoInputError):
         rig.login(ScriptedPrompter(interactive=False), uv="required")
+    assert not key_threads()  # the key was told: nothing left waiting for a PIN
 
 
 def test_u2f_registered_key_answers_through_appid(rig: Rig) -> None:
@@ -238,6 +244,7 @@ def test_ctrl_c_at_the_pin_prompt_cancels(rig: Rig) -> None:
     rig.key(pin="4321")
     with pytest.raises(Interrupted):
         rig.login(CtrlC(), uv="required")
+    assert not key_threads()
 
 
 def test_unknown_user_verification_counts_as_preferred() -> None:
