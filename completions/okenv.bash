@@ -27,7 +27,7 @@ __okenv_handover() {
 
 __okenv_values() {
   case $1 in
-    --factor) __okenv_reply 'auto totp push sms call email hardware' "$2" ;;
+    --factor) __okenv_reply 'auto totp push sms call email hardware webauthn' "$2" ;;
     --shell) __okenv_reply 'bash zsh fish powershell' "$2" ;;
   esac
 }

@@ -79,7 +79,7 @@ $__okenvSpecs = @{
     }
 }
 $__okenvChoices = @{
-    '--factor' = @('auto', 'totp', 'push', 'sms', 'call', 'email', 'hardware')
+    '--factor' = @('auto', 'totp', 'push', 'sms', 'call', 'email', 'hardware', 'webauthn')
     '--shell' = @('bash', 'zsh', 'fish', 'powershell')
 }
 $__okenvRootOptions = @('--version', '-h', '--help')
