@@ -171,7 +171,8 @@ def test_idx_uv_discouraged_asks_no_pin(idx_keys: Keys) -> None:
 
 def test_idx_two_enrolled_second_plugged_in_one_touch(idx_keys: Keys) -> None:
     idx_keys.add(plugged=False)
-    second = idx_keys.add(appid=f"{idx_keys.box.okta.url}/u2f-facets")  # registered as U2F
+    # a U2F (CTAP1-only) key, registered under the org's appid
+    second = idx_keys.add(appid=f"{idx_keys.box.okta.url}/u2f-facets", u2f_only=True)
     code, _, err = idx_keys.run("login", "admin")
     assert code == 0, err
     assert "once more" not in err  # IDX: one challenge for every enrolled key

@@ -3,7 +3,9 @@
 Each virtual key is a :class:`VirtualHidConnection` under python-fido2's own
 ``CtapHidDevice``: the real HID framing, keep-alives and CANCEL run; only the USB wire is
 replaced. A key holds ES256 credentials (one key pair each, with a signature counter), an
-optional PIN (PIN/UV protocol one, retries, blocking) and a touch behaviour:
+optional PIN (PIN/UV protocol one, retries, blocking), and speaks CTAP2 — or, as a
+``u2f_only`` key, only CTAP1/U2F APDUs (python-fido2 then takes its U2F path) — with a
+touch behaviour:
 
 * ``auto``    the user touches as soon as the key blinks;
 * ``never``   nobody touches: the key blinks (keep-alives) until the client cancels;
@@ -45,7 +47,13 @@ PIN_MAX_RETRIES = 8
 AAGUID = bytes.fromhex("6f6b656e762d7669727475616c2d6b65")  # "okenv-virtual-ke"
 
 # CTAPHID commands (with the init bit) and CTAP2 status codes used here.
-INIT, CBOR, CANCEL, KEEPALIVE, ERROR = 0x86, 0x90, 0x91, 0xBB, 0xBF
+INIT, MSG, CBOR, CANCEL, KEEPALIVE, ERROR = 0x86, 0x83, 0x90, 0x91, 0xBB, 0xBF
+SW_OK, SW_CONDITIONS_NOT_SATISFIED, SW_WRONG_DATA, SW_INS_NOT_SUPPORTED = (
+    0x9000,
+    0x6985,
+    0x6A80,
+    0x6D00,
+)
 OK = 0x00
 INVALID_COMMAND, INVALID_PARAMETER, MISSING_PARAMETER = 0x01, 0x02, 0x14
 UNSUPPORTED_OPTION, KEEPALIVE_CANCEL, NO_CREDENTIALS = 0x2B, 0x2D, 0x2E
@@ -107,6 +115,8 @@ class VirtualKey:
     touch: str = "auto"  # auto | never | timeout
     plugged: bool = True
     pin_supported: bool = True
+    u2f_only: bool = False
+    """A U2F (CTAP1) key: APDUs over CTAPHID_MSG, no CBOR, no PIN."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +127,7 @@ class VirtualKey:
             "touch": self.touch,
             "plugged": self.plugged,
             "pin_supported": self.pin_supported,
+            "u2f_only": self.u2f_only,
         }
 
     @classmethod
@@ -129,6 +140,7 @@ class VirtualKey:
             touch=data.get("touch", "auto"),
             plugged=bool(data.get("plugged", True)),
             pin_supported=bool(data.get("pin_supported", True)),
+            u2f_only=bool(data.get("u2f_only", False)),
         )
 
 
@@ -173,6 +185,7 @@ class VirtualHidConnection:
         self._agreement = ec.generate_private_key(ec.SECP256R1())
         self._token: bytes | None = None
         self._pin_fails_in_a_row = 0  # reset by unplugging (a new process)
+        self._u2f_asks = 0
 
     # -- the CtapHidConnection API ----------------------------------------------------------
 
@@ -219,10 +232,14 @@ class VirtualHidConnection:
     def _handle(self, cid: int, cmd: int, data: bytes) -> None:
         if cmd == INIT:
             self._cid = secrets.randbits(31) | 1
-            caps = 0x01 | 0x04 | 0x08  # WINK, CBOR, no U2F messages (NMSG)
+            # WINK; a U2F key takes MSG only, a FIDO2 one CBOR only (NMSG)
+            caps = 0x01 if self.key.u2f_only else 0x01 | 0x04 | 0x08
             self._send(cid, INIT, data[:8] + struct.pack(">IBBBBB", self._cid, 2, 1, 0, 0, caps))
             return
-        if cmd != CBOR or cid != self._cid:
+        if cmd == MSG and cid == self._cid and self.key.u2f_only:
+            self._send(cid, MSG, self._apdu(data))
+            return
+        if cmd != CBOR or cid != self._cid or self.key.u2f_only:
             self._send(cid, ERROR, bytes([INVALID_COMMAND]))
             return
         from fido2 import cbor
@@ -248,6 +265,41 @@ class VirtualHidConnection:
                 raise _CtapStatus(USER_ACTION_TIMEOUT)
             self._keepalive(UPNEEDED)
         raise _CtapStatus(KEEPALIVE_CANCEL)
+
+    # -- CTAP1 / U2F --------------------------------------------------------------------------
+
+    def _apdu(self, apdu: bytes) -> bytes:
+        """One extended-length APDU (``00 INS P1 P2 00 Lc1 Lc2 data 00 00``) → data + SW."""
+        ins, p1 = apdu[1], apdu[2]
+        length = struct.unpack_from(">H", apdu, 5)[0]
+        data = apdu[7 : 7 + length]
+        if ins == 0x03:  # VERSION
+            return b"U2F_V2" + struct.pack(">H", SW_OK)
+        if ins != 0x02 or len(data) < 65:  # only AUTHENTICATE
+            return struct.pack(">H", SW_INS_NOT_SUPPORTED)
+        client_param, app_param, handle = data[:32], data[32:64], data[65 : 65 + data[64]]
+        found = [
+            c
+            for c in self.key.credentials
+            if c.id == handle and hashlib.sha256(c.rp_id.encode()).digest() == app_param
+        ]
+        if not found:
+            return struct.pack(">H", SW_WRONG_DATA)
+        if p1 == 0x07 or not self._u2f_touched():  # check-only, or waiting for the touch
+            return struct.pack(">H", SW_CONDITIONS_NOT_SATISFIED)
+        credential = found[0]
+        credential.sign_count += 1
+        signed = struct.pack(">BI", 0x01, credential.sign_count)
+        signature = credential.private_key.sign(
+            app_param + signed + client_param, ec.ECDSA(hashes.SHA256())
+        )
+        self.keyfile.save()
+        return signed + signature + struct.pack(">H", SW_OK)
+
+    def _u2f_touched(self) -> bool:
+        """U2F has no keep-alive: the client polls. The first ask only makes the key blink."""
+        self._u2f_asks += 1
+        return self.key.touch == "auto" and self._u2f_asks > 1
 
     # -- CTAP2 ------------------------------------------------------------------------------
 

@@ -267,3 +267,11 @@ def test_uv_preferred_on_a_key_with_a_pin_asks_it(rig: Rig) -> None:
     prompter = ScriptedPrompter(["4321"])
     rig.login(prompter, uv="preferred")
     assert prompter.asked == ["Security key PIN: "]
+
+
+def test_u2f_only_key_answers_through_appid(rig: Rig) -> None:
+    appid = f"{ORG}/u2f/appid"
+    credential = rig.key(appid=appid, u2f_only=True)
+    prompter = ScriptedPrompter()
+    assert rig.login(prompter, appid=appid).id == credential.id
+    assert prompter.statuses[0] == webauthn.TOUCH_MESSAGE
