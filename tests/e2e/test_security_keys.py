@@ -217,3 +217,18 @@ def test_idx_no_key_picks_another_authenticator(idx_keys: Keys) -> None:
     assert code == 0, err
     assert "okenv: no security key found; choosing another authenticator" in err
     assert okta.last(path="/idp/idx/challenge").json["authenticator"]["methodType"] == "otp"
+
+
+def test_classic_key_okta_refuses_then_the_next_enrolled_key(keys: Keys) -> None:
+    first, second = Credential.new("127.0.0.1"), Credential.new("127.0.0.1")
+    keys.file.keys.append(VirtualKey(credentials=[first, second]))  # one key, two credentials
+    keys.file.save()
+    user = keys.box.okta.users[0]
+    # Okta holds another public key for the first credential: its assertion cannot verify.
+    add_key(user, keys.verifier, Credential(first.id, first.rp_id, Credential.new("x").private_key))
+    add_key(user, keys.verifier, second)
+    code, _, err = keys.run("login", "admin")
+    assert code == 0, err
+    assert "okenv: Okta refused that security key; trying the next one" in err
+    assert keys.verifier.refusals == ["Invalid signature."]
+    assert keys.verifier.verified == 1
