@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer._types import TyperChoice
 
 from okenv import __version__
 from okenv.cache import CredentialCache
-from okenv.config import Profile, parse_duration, resolve_profile
+from okenv.config import FACTORS, Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import OkenvError, UsageError
 from okenv.fast import COMMANDS, guard_credential_process, guarded
@@ -27,6 +28,7 @@ from okenv.provider import credentials
 from okenv.provider import notify as _notify
 from okenv.provider import trace as _trace
 from okenv.provider import warn as _warn
+from okenv.shells import SHELLS
 
 if TYPE_CHECKING:
     from okenv.memory import AwsMemory
@@ -46,7 +48,30 @@ app = typer.Typer(
 
 # -- shared options ------------------------------------------------------------------------
 
-ProfileArg = Annotated[str, typer.Argument(help="Profile name from the config file.")]
+
+class Choices(TyperChoice[str]):
+    """A closed set of words, declared for --help and for the generated completions (typer
+    0.28 vendors click; this is its own choice type, the one it builds for an Enum).
+
+    The value passes as typed: the command checks it where it uses it (``normalize_shell``,
+    ``resolve_profile``), so aliases (``pwsh``, ``sh``), any case and the ``PROVIDER-totp``
+    factors keep working and a bad value gets okenv's own message."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        return str(value)
+
+
+def profile_name(value: str) -> str:
+    """A profile name from the config file: what completion asks ``__complete-profiles``."""
+    return value
+
+
+ProfileArg = Annotated[
+    str, typer.Argument(parser=profile_name, help="Profile name from the config file.")
+]
+AnyProfileArg = Annotated[
+    str | None, typer.Argument(parser=profile_name, help="Profile (default: all).")
+]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="Role ARN or ACCOUNT/ROLE_NAME.", show_default=False)
 ]
@@ -56,7 +81,10 @@ DurationOpt = Annotated[
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region to export.")]
 UsernameOpt = Annotated[str | None, typer.Option("--username", help="Okta username.")]
 FactorOpt = Annotated[
-    str | None, typer.Option("--factor", help="MFA factor: totp, push, sms, call, email, …")
+    str | None,
+    typer.Option(
+        "--factor", click_type=Choices(FACTORS), help="MFA factor: totp, push, sms, call, email, …"
+    ),
 ]
 NoInputOpt = Annotated[
     bool, typer.Option("--no-input", help="Never prompt; fail with a clear error instead.")
@@ -69,7 +97,14 @@ ForceOpt = Annotated[
 ]
 ShellOpt = Annotated[
     str | None,
-    typer.Option("--shell", help="bash, zsh, fish or powershell (default: detected)."),
+    typer.Option(
+        "--shell",
+        click_type=Choices(SHELLS),
+        help="bash, zsh, fish or powershell (default: detected).",
+    ),
+]
+ShellArg = Annotated[
+    str, typer.Argument(click_type=Choices(SHELLS), help="bash, zsh, fish or powershell.")
 ]
 
 
@@ -380,7 +415,7 @@ def console_command(
 
 @app.command("status")
 def status_command(
-    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    profile: AnyProfileArg = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Remaining lifetime of active or cached credentials (exit 1 when none is valid)."""
@@ -417,7 +452,7 @@ def unset_command(shell: ShellOpt = None) -> None:
 
 @app.command("logout")
 def logout_command(
-    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    profile: AnyProfileArg = None,
     debug: DebugOpt = False,
 ) -> None:
     """Forget cached credentials and end Okta sessions (at Okta, then here)."""
@@ -447,9 +482,7 @@ def logout_command(
 
 
 @app.command("init")
-def init_command(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
-) -> None:
+def init_command(shell: ShellArg) -> None:
     """Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file."""
     from okenv.integration import init_script, own_command
     from okenv.shells import normalize_shell
@@ -459,9 +492,20 @@ def init_command(
 
 @app.command("use")
 def use_command(
-    profile: Annotated[str, typer.Argument(help="Profile name.")],
+    profile: ProfileArg,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
-    """Switch the current shell to PROFILE (needs the shell integration from `okenv init`)."""
+    """Switch the current shell to PROFILE (needs the shell integration from `okenv init`).
+
+    The shell function runs `okenv env --shell SHELL PROFILE [FLAGS]` and evaluates it, so
+    `use` takes env's flags but --shell."""
     raise UsageError(
         "okenv use changes the current shell, so it works only through the shell integration",
         hint='add eval "$(okenv init bash)" (or zsh/fish/powershell) to your shell\'s rc file, '
@@ -470,16 +514,12 @@ def use_command(
 
 
 @app.command("completions", hidden=True)
-def completions_command(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
-) -> None:
-    """Print the completion script for SHELL, generated from this command tree."""
-    from typer.main import get_command
-
+def completions_command(shell: ShellArg) -> None:
+    """Print the completion script for SHELL (the file `make completions` wrote)."""
     from okenv.integration import completion_script
     from okenv.shells import normalize_shell
 
-    sys.stdout.write(completion_script(normalize_shell(shell), get_command(app)))
+    sys.stdout.write(completion_script(normalize_shell(shell)))
 
 
 @app.command("__complete-profiles", hidden=True)

@@ -567,7 +567,10 @@ def get_assertion(
     PIN blocked, no touch in time), :class:`Interrupted` on Ctrl-C.
     """
     if not request.credential_ids:
-        raise _not_registered(False)
+        raise _error(
+            "Okta lists no security key registered for your account",
+            f"register one with Okta, {OTHER_FACTOR_HINT}",
+        )
     if not _fido2_available():
         raise _not_installed()
     windows = _windows_client(request)

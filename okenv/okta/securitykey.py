@@ -101,8 +101,10 @@ def classic_answer(state_token: object, assertion: Assertion) -> dict[str, Any]:
 
 def idx_request(org_url: str, doc: Mapping[str, Any]) -> Request:
     """The request in an IDX answer whose current authenticator is ``webauthn``."""
-    current = _obj(_obj(doc.get("currentAuthenticator")).get("value"))
-    data = _obj(_obj(current.get("contextualData")).get("challengeData"))
+    data: Mapping[str, Any] = {}
+    for name in ("currentAuthenticator", "currentAuthenticatorEnrollment"):
+        current = _obj(_obj(doc.get(name)).get("value"))
+        data = data or _obj(_obj(current.get("contextualData")).get("challengeData"))
     enrollments = _obj(doc.get("authenticatorEnrollments")).get("value")
     ids = [
         e.get("credentialId")

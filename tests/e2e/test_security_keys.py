@@ -207,7 +207,7 @@ def test_idx_blocked_pin_and_nothing_else_to_choose(idx_keys: Keys) -> None:
 
 def test_idx_no_key_picks_another_authenticator(idx_keys: Keys) -> None:
     okta = idx_keys.box.okta
-    okta.idx_first_authenticator = "webauthn"  # Okta challenges the key first
+    okta.idx_first_challenge = "webauthn"  # Okta challenges the key first
     idx_keys.add(plugged=False)
     okta.users[0].factors.append(
         FakeFactor("uftq1w2e3r4t5y6u7i8o", "token:software:totp", "GOOGLE", secret=SEED)

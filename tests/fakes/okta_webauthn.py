@@ -29,6 +29,7 @@ from typing import Any
 from tests.fakes.ctap import Credential, b64url, unb64url
 from tests.fakes.http import Request, Response, json_response
 from tests.fakes.okta import FakeFactor, FakeOkta, FakeUser, IdxState, Transaction, okta_error
+from tests.fakes.okta_idx import error
 from tests.fakes.webauthn import Challenge, Refused, Verifier
 
 ANSWER_FIELDS = frozenset({"stateToken", "clientData", "authenticatorData", "signatureData"})
@@ -143,11 +144,7 @@ def _verified(verifier: Verifier, challenge: Challenge, parts: tuple[bytes, byte
 
 # -- Identity Engine ----------------------------------------------------------------------
 
-IDX_FIELDS = (
-    ("clientData", "Client Data"),
-    ("authenticatorData", "Authenticator Data"),
-    ("signatureData", "Signature Data"),
-)
+IDX_FIELDS = ("clientData", "authenticatorData", "signatureData")
 
 
 def _keys(user: FakeUser) -> list[FakeFactor]:
@@ -170,9 +167,9 @@ def idx_enrollments(okta: FakeOkta, user: FakeUser) -> list[dict[str, Any]]:
     ]
 
 
-def idx_challenge(okta: FakeOkta, state: IdxState) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``challenge-authenticator`` form and the ``contextualData`` for a webauthn
-    challenge (one open challenge per sign-in, for all the user's keys)."""
+def idx_challenge_data(okta: FakeOkta, state: IdxState) -> dict[str, Any]:
+    """The ``contextualData`` of a webauthn challenge (one open challenge per sign-in, for
+    all the user's keys)."""
     verifier: Verifier = okta.webauthn
     assert state.user is not None
     challenge = verifier.pending.get(state.handle)
@@ -180,22 +177,6 @@ def idx_challenge(okta: FakeOkta, state: IdxState) -> tuple[dict[str, Any], dict
         ids = [unb64url((f.profile or {})["credentialId"]) for f in _keys(state.user)]
         challenge = verifier.challenge(ids, verifier.user_verification)
         verifier.pending[state.handle] = challenge
-    fields = [
-        {"name": n, "label": label, "required": True, "visible": False} for n, label in IDX_FIELDS
-    ]
-    credentials = {
-        "name": "credentials",
-        "type": "object",
-        "required": True,
-        "form": {"value": fields},
-    }
-    form = okta._idx_form(
-        "challenge-authenticator",
-        "/idp/idx/challenge/answer",
-        state,
-        credentials,
-        relatesTo=["$.currentAuthenticator"],
-    )
     data: dict[str, Any] = {
         "challenge": challenge.text,
         "userVerification": verifier.user_verification,
@@ -205,20 +186,22 @@ def idx_challenge(okta: FakeOkta, state: IdxState) -> tuple[dict[str, Any], dict
     appids.discard(None)
     if appids:
         data["extensions"] = {"appid": appids.pop()}
-    return form, {"challengeData": data}
+    return {"challengeData": data}
 
 
 def idx_verify(
     okta: FakeOkta, state: IdxState, body: dict[str, Any]
-) -> tuple[int, list[tuple[str, str]]] | None:
+) -> tuple[int, list[Any]] | None:
     """None when the posted assertion verifies; else the error status and messages."""
     verifier: Verifier = okta.webauthn
     given = body.get("credentials")
     challenge = verifier.pending.get(state.handle)
-    if not isinstance(given, dict) or set(given) != {n for n, _ in IDX_FIELDS} or challenge is None:
-        return 400, [("Invalid request: credentials", "api.idx.invalid")]
+    if not isinstance(given, dict) or set(given) != set(IDX_FIELDS) or challenge is None:
+        return 400, [error("Invalid request: credentials", "api.idx.invalid")]
     parts = _assertion(given)
     if parts is None or not _verified(verifier, challenge, parts):
-        return 403, [("Unable to verify the security key.", "authfactor.webauthn.error.invalid")]
+        return 403, [
+            error("Unable to verify the security key.", "authfactor.webauthn.error.invalid")
+        ]
     del verifier.pending[state.handle]
     return None
