@@ -342,7 +342,7 @@ def roles_command(
     from okenv.aliases import account_aliases
     from okenv.assume import menu
     from okenv.login import Secrets, fetch_assertion
-    from okenv.signin import account_label
+    from okenv.rolepage import account_label
 
     options = LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug)
     resolved = _profile(profile, options)
@@ -405,9 +405,9 @@ def console_command(
     if print_url:
         sys.stdout.write(url + "\n")
         return
-    import webbrowser
+    from okenv.browser import open_url
 
-    if not webbrowser.open(url):
+    if not open_url(url):
         _warn("no browser could be opened; use `okenv console --print` and open the URL")
         raise typer.Exit(1)
     sys.stderr.write(f"okenv: opened the AWS console for {creds.role_arn}\n")
