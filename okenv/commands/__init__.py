@@ -3,12 +3,17 @@ NamedTuple of plain values) and ``run(input) -> int``.
 
 Two front ends build those inputs from argv: :mod:`okenv.fast` (the everyday forms, without
 typer) and :mod:`okenv.cli` (every form, with typer); :mod:`okenv.main` runs what they build.
-This module is the one table of command names both front ends use; it imports nothing.
+This module is the one table of command names both front ends use; it imports no other
+okenv module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+Input = tuple[object, ...]
+"""A command's input: a NamedTuple defined beside that command's ``run`` (okenv.main finds the
+``run`` by the input's module)."""
 
 NAMES: tuple[str, ...] = (
     "env",
@@ -38,8 +43,3 @@ def with_default_command(args: Sequence[str]) -> list[str]:
     if args and not args[0].startswith("-") and args[0] not in _ALL:
         return ["env", *args]
     return list(args)
-
-
-Input = tuple[object, ...]
-"""A command's input: a NamedTuple defined beside that command's ``run`` (okenv.main finds the
-``run`` by the input's module)."""
