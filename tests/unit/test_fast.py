@@ -8,6 +8,9 @@ must agree on which words are commands.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from typer.main import get_command
 
@@ -101,3 +104,55 @@ def test_one_table_of_command_names() -> None:
         assert _typed(match([name, "--shell", "bash"])) != as_profile
         assert _typed(cli.parse([name, "--shell", "bash"])) != as_profile
     assert commands.with_default_command(["prod", "x"]) == ["env", "prod", "x"]
+
+
+# One minimal form of every command typer declares, and the command module it runs.
+EVERY_COMMAND = [
+    (["env", "p"], "env"),
+    (["exec", "p", "--", "x"], "exec"),
+    (["login", "p"], "login"),
+    (["roles", "p"], "roles"),
+    (["status"], "status"),
+    (["credential-process", "p"], "credential_process"),
+    (["console", "p"], "console"),
+    (["unset"], "unset"),
+    (["logout"], "logout"),
+    (["init", "bash"], "init"),
+    (["use", "p"], "use"),
+]
+
+
+def test_every_command_has_an_input_and_a_run() -> None:
+    """typer turns each command into the input of its own module, and that module has the
+    ``run`` okenv.main dispatches to (``completions`` alone runs inside typer)."""
+    assert {args[0] for args, _ in EVERY_COMMAND} == set(commands.NAMES) - {"completions"}
+    for args, module in EVERY_COMMAND:
+        given = cli.parse(args)
+        assert isinstance(given, tuple), args
+        assert type(given).__module__ == f"okenv.commands.{module}"
+        assert callable(sys.modules[type(given).__module__].run)  # type: ignore[attr-defined]
+
+
+def test_the_matcher_imports_only_what_it_runs() -> None:
+    """Matching a fast form imports that one command module (and what it needs); a form
+    typer reads, none; typer never."""
+    script = (
+        "import sys\n"
+        "from okenv.fast import match\n"
+        "match(sys.argv[1:])\n"
+        "mine = ('okenv.commands', 'okenv.cli')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(mine))))\n"
+    )
+
+    def imported(*args: str) -> set[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return set(result.stdout.split())
+
+    env = {"okenv.commands", "okenv.commands.common", "okenv.commands.env"}
+    assert imported("env", "p") == env
+    assert imported("__complete-profiles") == {"okenv.commands", "okenv.commands.complete_profiles"}
+    assert imported("login", "p") == {"okenv.commands"}
+    assert imported("exec", "--force", "p", "--", "x") == {"okenv.commands"}
