@@ -3,9 +3,6 @@ command, so the same mistake gets the same answer whichever of them reads the li
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from tests.e2e.conftest import Sandbox
@@ -46,15 +43,6 @@ def test_env_same_error_either_way(sandbox: Sandbox, flags: list[str]) -> None:
 def test_cached_path_loads_one_command(sandbox: Sandbox, args: list[str], module: str) -> None:
     """On a cache hit the entry point loads the one command it runs, never okenv.cli."""
     assert sandbox.run("login", "admin").returncode == 0
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "okenv", *args],
-        env=sandbox.env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+    imported = sandbox.imports(*args)
     layer = {name for name in imported if name.startswith(("okenv.commands", "okenv.cli"))}
     assert layer == {"okenv.commands", "okenv.commands.common", f"okenv.commands.{module}"}
