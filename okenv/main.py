@@ -53,23 +53,28 @@ def dispatch(given: Input) -> int:
     return run(given)
 
 
-def _run(given: Input | None, args: Sequence[str]) -> int:
-    if given is None:
-        from okenv.cli import parse
+def _fast(args: Sequence[str]) -> int | None:
+    """Run an everyday form (okenv.fast), or None when typer must read ``args``."""
+    from okenv.fast import match
 
-        parsed = parse(args)
-        if isinstance(parsed, int):  # typer answered itself: --help, --version, a usage error
-            return parsed
-        given = parsed
+    given = match(args)
+    return None if given is None else dispatch(given)
+
+
+def _typer(args: Sequence[str]) -> int:
+    from okenv.cli import parse
+
+    given = parse(args)
+    if isinstance(given, int):  # typer answered itself: --help, --version, a usage error
+        return given
     return dispatch(given)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    from okenv.fast import match
-
     args = list(sys.argv[1:] if argv is None else argv)
-    given = match(args)
-    code = guarded(lambda: _run(given, args), debug=given is None and "--debug" in args)
+    code = guarded(lambda: _fast(args))
+    if code is None:
+        code = guarded(lambda: _typer(args), debug="--debug" in args)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
