@@ -18,6 +18,7 @@ from pathlib import Path
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import ConfigError, UsageError
 from okenv.files import write_private
+from okenv.store import make_private_dirs
 
 __all__ = [
     "OWNED_KEYS",
@@ -135,8 +136,7 @@ def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]
         profile_name(name)
     target = Path(os.path.realpath(path))
     try:
-        if not target.parent.exists():
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         try:
             if target.stat().st_size > _MAX_SIZE:
                 raise ConfigError(f"{target} is too large to be an AWS credentials file")

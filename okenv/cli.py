@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer._types import TyperChoice
 
 from okenv import __version__
 from okenv.commands import Input, with_default_command
 from okenv.commands.common import LoginOptions
+from okenv.commands.completions import CompletionsInput
 from okenv.commands.console import ConsoleInput
 from okenv.commands.credential_process import CredentialProcessInput
 from okenv.commands.env import EnvInput
@@ -28,7 +30,9 @@ from okenv.commands.roles import RolesInput
 from okenv.commands.status import StatusInput
 from okenv.commands.unset import UnsetInput
 from okenv.commands.use import UseInput
+from okenv.config import FACTORS
 from okenv.errors import UsageError
+from okenv.shells import SHELLS
 
 app = typer.Typer(
     name="okenv",
@@ -43,7 +47,30 @@ app = typer.Typer(
 
 # -- shared options ------------------------------------------------------------------------
 
-ProfileArg = Annotated[str, typer.Argument(help="Profile name from the config file.")]
+
+class Choices(TyperChoice[str]):
+    """A closed set of words, declared for --help and for the generated completions (typer
+    0.28 vendors click; this is its own choice type, the one it builds for an Enum).
+
+    The value passes as typed: the command checks it where it uses it (``normalize_shell``,
+    ``resolve_profile``), so aliases (``pwsh``, ``sh``), any case and the ``PROVIDER-totp``
+    factors keep working and a bad value gets okenv's own message."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        return str(value)
+
+
+def profile_name(value: str) -> str:
+    """A profile name from the config file: what completion asks ``__complete-profiles``."""
+    return value
+
+
+ProfileArg = Annotated[
+    str, typer.Argument(parser=profile_name, help="Profile name from the config file.")
+]
+AnyProfileArg = Annotated[
+    str | None, typer.Argument(parser=profile_name, help="Profile (default: all).")
+]
 RoleOpt = Annotated[
     str | None, typer.Option("--role", help="Role ARN or ACCOUNT/ROLE_NAME.", show_default=False)
 ]
@@ -53,7 +80,10 @@ DurationOpt = Annotated[
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region to export.")]
 UsernameOpt = Annotated[str | None, typer.Option("--username", help="Okta username.")]
 FactorOpt = Annotated[
-    str | None, typer.Option("--factor", help="MFA factor: totp, push, sms, call, email, …")
+    str | None,
+    typer.Option(
+        "--factor", click_type=Choices(FACTORS), help="MFA factor: totp, push, sms, call, email, …"
+    ),
 ]
 NoInputOpt = Annotated[
     bool, typer.Option("--no-input", help="Never prompt; fail with a clear error instead.")
@@ -66,7 +96,14 @@ ForceOpt = Annotated[
 ]
 ShellOpt = Annotated[
     str | None,
-    typer.Option("--shell", help="bash, zsh, fish or powershell (default: detected)."),
+    typer.Option(
+        "--shell",
+        click_type=Choices(SHELLS),
+        help="bash, zsh, fish or powershell (default: detected).",
+    ),
+]
+ShellArg = Annotated[
+    str, typer.Argument(click_type=Choices(SHELLS), help="bash, zsh, fish or powershell.")
 ]
 
 
@@ -215,7 +252,7 @@ def console_command(
 
 @app.command("status")
 def status_command(
-    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    profile: AnyProfileArg = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> Input:
     """Remaining lifetime of active or cached credentials (exit 1 when none is valid)."""
@@ -230,7 +267,7 @@ def unset_command(shell: ShellOpt = None) -> Input:
 
 @app.command("logout")
 def logout_command(
-    profile: Annotated[str | None, typer.Argument(help="Profile (default: all).")] = None,
+    profile: AnyProfileArg = None,
     debug: DebugOpt = False,
 ) -> Input:
     """Forget cached credentials and end Okta sessions (at Okta, then here)."""
@@ -238,35 +275,34 @@ def logout_command(
 
 
 @app.command("init")
-def init_command(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
-) -> Input:
+def init_command(shell: ShellArg) -> Input:
     """Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file."""
     return InitInput(shell)
 
 
 @app.command("use")
 def use_command(
-    profile: Annotated[str, typer.Argument(help="Profile name.")],
+    profile: ProfileArg,
+    force: ForceOpt = False,
+    role: RoleOpt = None,
+    duration: DurationOpt = None,
+    region: RegionOpt = None,
+    username: UsernameOpt = None,
+    factor: FactorOpt = None,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
 ) -> Input:
-    """Switch the current shell to PROFILE (needs the shell integration from `okenv init`)."""
+    """Switch the current shell to PROFILE (needs the shell integration from `okenv init`).
+
+    The shell function runs `okenv env --shell SHELL PROFILE [FLAGS]` and evaluates it, so
+    `use` takes env's flags but --shell."""
     return UseInput(profile)
 
 
 @app.command("completions", hidden=True)
-def completions_command(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.")],
-) -> None:
-    """Print the completion script for SHELL, generated from this command tree.
-
-    The one command that runs inside typer: it reads typer's own tree (dev tooling; `make
-    completions` commits its output)."""
-    from typer.main import get_command
-
-    from okenv.integration import completion_script
-    from okenv.shells import normalize_shell
-
-    sys.stdout.write(completion_script(normalize_shell(shell), get_command(app)))
+def completions_command(shell: ShellArg) -> Input:
+    """Print the completion script for SHELL (the file `make completions` wrote)."""
+    return CompletionsInput(shell)
 
 
 def _version(value: bool) -> None:
@@ -290,7 +326,7 @@ def _root(
 
 def parse(args: Sequence[str]) -> Input | int:
     """The input typer reads from ``args``, or the exit code when typer answered itself
-    (``--help``, ``--version``, a usage error, ``completions``)."""
+    (``--help``, ``--version``, a usage error)."""
     try:
         result = app(args=with_default_command(args), prog_name="okenv", standalone_mode=False)
     except typer.Abort:

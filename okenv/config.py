@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
 
-FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware")
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question")
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
 DEFAULT_DURATION = 3600
+MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config is a few KiB
 
 # key → expected TOML type(s); anything else in a profile draws a warning, not a failure.
 KNOWN_KEYS: dict[str, tuple[type, ...]] = {
@@ -36,6 +37,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "aws_profile": (str,),
     "engine": (str,),
     "timeout": (int, float),
+    "okta_keep_signed_in": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -58,6 +60,7 @@ class Profile(NamedTuple):
     aws_profile: str | None = None  # section of the AWS credentials file `okenv login` fills
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
+    okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
 
     @property
     def org_url(self) -> str:
@@ -129,13 +132,28 @@ def check_org_url(url: str, what: str = "app_url") -> None:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    """Parse the TOML file; a missing file is an empty config."""
+    """Parse the TOML file; a missing file is an empty config.
+
+    Only a regular file of at most :data:`MAX_CONFIG_SIZE` is read, without blocking: an
+    ``OKENV_CONFIG`` naming a FIFO or a device is an error, never a hang (completion reads
+    the config on every TAB)."""
+    from okenv.files import NotRegularFile, TooLarge, read_regular
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CONFIG_SIZE)
     except FileNotFoundError:
         return {}
+    except NotRegularFile:
+        raise ConfigError(
+            f"cannot read config file {path}: it is not a regular file",
+            hint="point OKENV_CONFIG at a TOML file",
+        ) from None
+    except TooLarge:
+        raise ConfigError(
+            f"cannot read config file {path}: it is larger than {MAX_CONFIG_SIZE // 1024} KiB"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -172,8 +190,9 @@ def _check_table(
         types = KNOWN_KEYS.get(key)
         if types is None:
             warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
-        elif not isinstance(value, types) or isinstance(value, bool):
-            kind = " or ".join({str: "string", int: "integer", float: "number"}[t] for t in types)
+        elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+            kind = " or ".join(names[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
@@ -234,4 +253,5 @@ def resolve_profile(
         external_id=merged.get("external_id") or None,
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
+        okta_keep_signed_in=merged.get("okta_keep_signed_in"),
     )

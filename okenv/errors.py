@@ -18,19 +18,24 @@
     └── Interrupted                 (exit 130) Ctrl-C
 
 Each error carries a one-line ``message`` (what happened) and an optional ``hint`` (what to
-do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes.
+do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes. Both are
+passed through :func:`okenv.text.printable` here, once: a message may quote Okta or AWS,
+and no caller can forget to strip a control character from it.
 """
 
 from __future__ import annotations
+
+from okenv.text import printable
 
 
 class OkenvError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else printable(hint)
 
     def __str__(self) -> str:
         return self.message

@@ -337,6 +337,14 @@ _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {
 }
 
 
+class OktaRefusal(AuthenticationError):
+    """Okta refused a request a user can act on; ``code`` is Okta's ``errorCode``."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
 def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> OkenvError:
     status = response.status_code
     if data is None:
@@ -357,6 +365,8 @@ def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> O
     summary = str(data.get("errorSummary", "")).strip() or f"HTTP {status}"
     if code in _OKTA_ERRORS:
         cls, message, hint = _OKTA_ERRORS[code]
+        if cls is AuthenticationError:
+            return OktaRefusal(message, hint, code)
         return cls(message, hint=hint)
     if status == 429 or code == "E0000047":
         return OktaError("Okta's rate limit was hit", hint="wait a minute before trying again")

@@ -31,5 +31,5 @@ def test_push_settings_are_checked(tmp_path: Path, text: str | None, seconds: fl
     if text is not None:
         env |= {"OKENV_POLL_INTERVAL": text, "OKENV_PUSH_TIMEOUT": text}
     options = OktaOptions.from_environment(env)
-    assert options.poll_interval == (POLL_INTERVAL if seconds is None else seconds)
-    assert options.push_timeout == (PUSH_TIMEOUT if seconds is None else seconds)
+    assert options.waits.poll_interval == (POLL_INTERVAL if seconds is None else seconds)
+    assert options.waits.push_timeout == (PUSH_TIMEOUT if seconds is None else seconds)
