@@ -5,7 +5,6 @@ Precedence: flags > environment > ``[profiles.NAME]`` > ``[defaults]`` > built-i
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
+from okenv.urls import check_url, redact_userinfo
 
 FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question")
 ENGINES = ("auto", "classic", "idx")
@@ -108,27 +108,14 @@ def parse_duration(value: str | int) -> int:
     return seconds
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_org_url(url: str, what: str = "app_url") -> None:
-    """https only, except on a loopback host (local testing)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    """https only, except on a loopback host (local testing); no userinfo, no backslash."""
+    if not url.strip().lower().startswith(("https://", "http://")):
         raise ConfigError(
-            f"{what} is not a URL: {url!r}",
+            f"{what} is not a URL: {redact_userinfo(url)!r}",
             hint="copy the AWS app's embed link from the Okta dashboard",
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{what} must use https: {url}", hint="http:// is accepted only on loopback hosts"
-        )
+    check_url(url, what)
 
 
 def read_config(path: Path) -> dict[str, Any]:

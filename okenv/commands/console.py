@@ -30,9 +30,9 @@ def run(given: ConsoleInput) -> int:
     if given.print_url:
         sys.stdout.write(url + "\n")
         return 0
-    import webbrowser
+    from okenv.browser import open_url
 
-    if not webbrowser.open(url):
+    if not open_url(url):
         warn("no browser could be opened; use `okenv console --print` and open the URL")
         return 1
     sys.stderr.write(f"okenv: opened the AWS console for {creds.role_arn}\n")

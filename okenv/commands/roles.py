@@ -22,7 +22,7 @@ def run(given: RolesInput) -> int:
     from okenv.aliases import account_aliases
     from okenv.assume import menu
     from okenv.login import Secrets, fetch_assertion
-    from okenv.signin import account_label
+    from okenv.rolepage import account_label
 
     resolved = common.profile(given.profile, given.login)
     say = trace if given.login.debug else None
