@@ -21,6 +21,7 @@ FACTOR_ALIASES = {"security-key": "webauthn"}
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
+CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 DEFAULT_DURATION = 3600
 MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config is a few KiB
 
