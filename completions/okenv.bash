@@ -55,7 +55,7 @@ __okenv_dequote() {
 
 __okenv_values() {
   case $1 in
-    --factor) __okenv_reply 'auto totp push sms call email hardware question' "$2" ;;
+    --factor) __okenv_reply 'auto totp push sms call email hardware question webauthn' "$2" ;;
     --shell) __okenv_reply 'bash zsh fish powershell' "$2" ;;
     shell) __okenv_reply 'bash zsh fish powershell' "$2" ;;
   esac

@@ -81,7 +81,7 @@ $__okenvSpecs = @{
 }
 # Words for the options and choice arguments (keyed by option or argument name).
 $__okenvChoices = @{
-    '--factor' = @('auto', 'totp', 'push', 'sms', 'call', 'email', 'hardware', 'question')
+    '--factor' = @('auto', 'totp', 'push', 'sms', 'call', 'email', 'hardware', 'question', 'webauthn')
     '--shell' = @('bash', 'zsh', 'fish', 'powershell')
     'shell' = @('bash', 'zsh', 'fish', 'powershell')
 }

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from okenv.config import MAX_DURATION, Profile
+from okenv.config import CHAINED_MAX, MAX_DURATION, Profile
 from okenv.credentials import Credentials
 from okenv.errors import ConfigError, DurationTooLongError
 from okenv.memory import AwsMemory
@@ -39,7 +39,6 @@ __all__ = [
 Say = Callable[[str], None]
 
 STANDARD_DURATIONS = (43200, 28800, 14400, 7200, 3600, 900)
-CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 _CHAIN_ROLE = re.compile(rf"arn:({PARTITION_PATTERN}):iam::[0-9]{{12}}:role/[A-Za-z0-9_+=,.@/-]+")
 _SESSION_NAME_BAD = re.compile(r"[^A-Za-z0-9_+=,.@-]")
 

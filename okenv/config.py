@@ -16,10 +16,12 @@ from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
 from okenv.urls import check_url, redact_userinfo
 
-FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question")
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn")
+FACTOR_ALIASES = {"security-key": "webauthn"}
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
+CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 DEFAULT_DURATION = 3600
 MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config is a few KiB
 
@@ -218,6 +220,7 @@ def resolve_profile(
         )
     check_org_url(app_url)
     factor = str(merged.get("factor", "auto")).lower()
+    factor = FACTOR_ALIASES.get(factor, factor)
     if factor not in FACTORS and not factor.endswith("-totp"):
         raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
     engine = str(merged.get("engine", "auto")).lower()

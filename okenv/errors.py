@@ -4,7 +4,8 @@
     ├── UsageError                  (exit 2)  bad flag, unknown profile
     │   └── ConfigError             (exit 2)  bad TOML, missing key, bad value
     ├── AuthenticationError         (exit 3)  password, MFA, lockout, no terminal to ask on
-    │   └── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    │   ├── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    │   └── SecurityKeyError        (exit 3)  no key, key not registered, PIN blocked, no touch
     ├── AuthorizationError          (exit 4)  role not granted, STS AccessDenied
     │   └── RoleNotFoundError       (exit 4)
     ├── ServiceError                (exit 5)  Okta or AWS failed or answered the unexpected
@@ -59,6 +60,10 @@ class AuthenticationError(OkenvError):
 
 class NoInputError(AuthenticationError):
     pass
+
+
+class SecurityKeyError(AuthenticationError):
+    """No security key could answer; another enrolled factor may be picked instead."""
 
 
 class AuthorizationError(OkenvError):

@@ -24,7 +24,7 @@ import botocore.exceptions
 import botocore.parsers
 import botocore.session
 
-from okenv.assume import CHAINED_MAX
+from okenv.config import CHAINED_MAX
 from okenv.credentials import Credentials
 from okenv.errors import (
     AuthorizationError,

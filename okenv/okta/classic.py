@@ -9,7 +9,7 @@ step-up (:func:`original_link`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ _KINDS = {
     "call": "call",
     "email": "email",
     "question": "question",
+    "webauthn": "webauthn",
 }
 
 _LABELS = {
@@ -216,6 +217,8 @@ def _verify_mfa(http: OktaHttp, tx: Tx, ctx: MfaContext) -> Tx:
     state_token = tx.get("stateToken")
     if chosen.kind == "push":
         return _verify_push(http, tx, factor, ctx)
+    if chosen.kind == "webauthn":
+        return _verify_security_key(http, tx, factors, factor, ctx)
     verify_url = factor.verify_url
     resend_url = ""
     if chosen.kind in SENT_CODE_KINDS:
@@ -256,6 +259,52 @@ def _verify_mfa(http: OktaHttp, tx: Tx, ctx: MfaContext) -> Tx:
 # Okta's error codes for a refused code or answer (the text varies by locale; the code not).
 _REFUSALS = {"E0000068": WRONG, "E0000082": REPLAYED}
 _SENT_BY = {"sms": "by SMS", "call": "by a voice call", "email": "by email"}
+
+
+def _verify_security_key(
+    http: OktaHttp, tx: dict[str, Any], factors: Sequence[Factor], first: Factor, ctx: MfaContext
+) -> dict[str, Any]:
+    """Security keys: Okta lists one factor per credential and binds each challenge to one.
+
+    The first ceremony allows every enrolled credential, so whichever registered key is
+    plugged in answers; an assertion is posted only to its own factor (a key that answered
+    for another factor's credential is asked again with that factor's challenge). A key
+    Okta refuses sends okenv on to the next enrolled key.
+    """
+    from okenv.okta import securitykey
+    from okenv.webauthn import get_assertion
+
+    state_token = tx.get("stateToken")
+    credentials = securitykey.classic_credentials(tx)
+    urls = {f.id: f.verify_url for f in factors if f.id in credentials}
+    if first.id not in urls:
+        raise OktaError("Okta listed a security key factor without its credential id")
+    pending = [first.id, *(fid for fid in urls if fid != first.id)]
+    allowed = list(credentials.values())
+    while pending:
+        target = pending.pop(0)
+        challenge = http.post_json(urls[target], {"stateToken": state_token})
+        if challenge.get("status") == "SUCCESS":
+            return challenge
+        request = securitykey.classic_request(http.org_url, challenge, allowed)
+        assertion = get_assertion(request, ctx.prompter)
+        owner = next(fid for fid, cid in credentials.items() if cid == assertion.credential_id)
+        if owner != target:
+            ctx.prompter.info("okenv: Okta wants that key's own challenge: touch it once more")
+            pending = [owner, *(fid for fid in pending if fid != owner)]
+            allowed = [credentials[owner]]
+            continue
+        answer = securitykey.classic_answer(state_token, assertion)
+        try:
+            return http.post_json(_link(challenge, "next") or urls[target], answer)
+        except OktaRefusal as exc:
+            if exc.code != "E0000068":
+                raise
+            if not pending:
+                raise
+            ctx.prompter.info("okenv: Okta refused that security key; trying the next one")
+            allowed = [credentials[fid] for fid in pending]
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _correct_answer(tx: Tx) -> object | None:

@@ -137,6 +137,35 @@ def _answer_question(flow: _Flow, form: Json, data: Json, method: Method) -> Ans
     return flow.submit_codes(form, method, "answer", get_answer)
 
 
+def _answer_security_key(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
+    """A security key: ``credentials.clientData``, ``authenticatorData``, ``signatureData``.
+    When no key plugged in can answer, another authenticator okenv can use is chosen where
+    Okta offers one (and ``factor`` does not insist on a key)."""
+    from okenv.errors import SecurityKeyError
+    from okenv.okta import securitykey
+    from okenv.webauthn import get_assertion
+
+    flow.once("webauthn", limit=2)
+    request = securitykey.idx_request(flow.http.org_url, data)
+    try:
+        assertion = get_assertion(request, flow.ctx.prompter)
+    except SecurityKeyError as exc:
+        select = remediations(data).get("select-authenticator-authenticate")
+        others = [
+            m
+            for m, _ in (authenticator_methods(select, data) if select else [])
+            if can_answer(m, flow.ctx)
+            and m.kind not in (PASSWORD, "webauthn")
+            and m.label not in flow.refused
+        ]
+        if select is None or not others or flow.ctx.preference == "webauthn":
+            raise
+        flow.refused.add(method.label)
+        flow.ctx.prompter.info(f"okenv: {exc.message}; choosing another authenticator")
+        return flow._select(select, data)
+    return flow.post(form, {"credentials": securitykey.idx_credentials(assertion)})
+
+
 ANSWERERS: dict[str, Answerer] = {
     "okta_password": _answer_password,
     "okta_verify": _answer_code,
@@ -148,9 +177,10 @@ ANSWERERS: dict[str, Answerer] = {
     "yubikey_token": _answer_code,
     "custom_otp": _answer_code,
     "security_question": _answer_question,
+    "webauthn": _answer_security_key,
 }
 """How okenv answers each authenticator's ``challenge-authenticator``; an authenticator
-missing here (``webauthn``, ``duo``, …) is not answered: okenv picks another one."""
+missing here (``duo``, …) is not answered: okenv picks another one."""
 
 
 # -- the conversation -----------------------------------------------------------------------

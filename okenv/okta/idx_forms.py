@@ -281,6 +281,8 @@ def describe(authenticator: Json, method_type: str | None, label: str = "") -> M
         return Method("call", provider, f"Voice call{' to ' + device if device else ''}", True, mt)
     if mt == "email" or (not mt and kind_of == "email"):
         return Method("email", provider, f"Email{' to ' + device if device else ''}", True, "email")
+    if mt == "webauthn" or (not mt and key == "webauthn"):
+        return Method("webauthn", "FIDO", name or "Security key", True, "webauthn")
     raw = shown(mt or key or kind_of or "unknown")
     return Method(raw, provider, f"{name} ({raw})", False, method_type)
 

@@ -22,7 +22,17 @@ from okenv.errors import AuthenticationError, Interrupted, OkenvError
 from okenv.prompt import Prompter, status
 from okenv.text import printable
 
-SUPPORTED_KINDS = ("totp", "hotp", "hardware", "push", "sms", "call", "email", "question")
+SUPPORTED_KINDS = (
+    "totp",
+    "hotp",
+    "hardware",
+    "push",
+    "sms",
+    "call",
+    "email",
+    "question",
+    "webauthn",
+)
 PASSCODE_KINDS = ("totp", "hotp", "hardware")
 SENT_CODE_KINDS = ("sms", "call", "email")
 PASSCODE_TRIES = 3
@@ -150,9 +160,10 @@ def _choose(methods: Sequence[Method], ctx: MfaContext) -> Method:
         if totp:
             return totp[0]
     if preference == "auto":
-        push = [m for m in usable if m.kind == "push"]
-        if push:
-            return push[0]
+        for kind in ("push", "webauthn"):  # then a security key
+            found = [m for m in usable if m.kind == kind]
+            if found:
+                return found[0]
     if unusable and ctx.prompter.interactive:
         ctx.prompter.info(
             "okenv: not offered (okenv cannot use them): " + ", ".join(m.label for m in unusable)
@@ -314,8 +325,6 @@ def wait_for_push(
     except KeyboardInterrupt:
         stop()
         raise Interrupted("interrupted; the Okta sign-in was cancelled") from None
-
-
 
 
 def shown(text: object) -> str:

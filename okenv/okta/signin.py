@@ -36,6 +36,8 @@ def _seconds(text: str | None, default: float) -> float:
         value = float(text) if text else default
     except ValueError:
         return default
+    if value != value:  # NaN: no wait can be compared with it
+        return default
     return min(max(value, 0.01), 3600.0)
 
 
@@ -52,8 +54,8 @@ class OktaOptions:
     def from_environment(
         cls, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
     ) -> OktaOptions:
-        """The defaults, the store in okenv's cache dir, and the test knobs
-        ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds)."""
+        """The defaults, the store in okenv's cache dir, and the settings
+        ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds, README "Variables")."""
         env = os.environ if environ is None else environ
         return cls(
             waits=Waits(

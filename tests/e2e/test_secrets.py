@@ -199,7 +199,7 @@ def test_password_is_never_stored(sandbox: Sandbox) -> None:
 
 CRASH = """
 import sys
-from okenv.fast import guarded
+from okenv.main import guarded
 
 def fails():
     password = "hunter2-local-variable"
@@ -212,7 +212,7 @@ sys.exit(guarded(fails, debug="--debug" in sys.argv))
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_internal_errors_never_show_local_variables(debug: bool) -> None:
-    """okenv's one error funnel (okenv.fast.guarded, used by both entry points) on a real
+    """okenv's one error funnel (okenv.main.guarded, around both front ends) on a real
     unexpected exception: without --debug one line and a hint; with --debug the traceback
     frames, never the values of local variables, nor the exception's text without it."""
     result = subprocess.run(

@@ -146,6 +146,12 @@ def _forms_in(node: Any) -> Iterator[Json]:
             yield from _forms_in(child)
 
 
+def _webauthn() -> Any:
+    from tests.fakes import okta_webauthn  # it builds on the fake org
+
+    return okta_webauthn
+
+
 def ion(doc: Json, status: int = 200) -> Response:
     response = json_response(doc, status)
     response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-type"]
@@ -185,6 +191,8 @@ class IdxOrg:
         self.idx_keep_me_signed_in = False
         self.idx_device_probe = False
         self.idx_first_challenge: str | None = None
+        self.webauthn: Any = None
+        """The WebAuthn verifier behind ``webauthn`` factors (tests.fakes.okta_webauthn)."""
         self.idx_access_denied = False
         self.idx_kmsi: list[Any] = []
         """The keepMeSignedIn values posted."""
@@ -296,7 +304,8 @@ class IdxOrg:
                 {"questionKey": QUESTION[0], "question": QUESTION[1]},
             )
         if "webauthn" in kinds or "u2f" in kinds:
-            add("webauthn", "security_key", "Security Key or Biometric", {"webauthn": None})
+            key = kinds.get("webauthn") if self.webauthn is not None else None
+            add("webauthn", "security_key", "Security Key or Biometric", {"webauthn": key})
         if "web" in kinds:
             add("duo", "app", "Duo Security", {"duo": None})
         return found
@@ -534,7 +543,11 @@ class IdxOrg:
         auths = self._idx_authenticators(user)
         doc["authenticatorEnrollments"] = {
             "type": "array",
-            "value": [*(self._idx_auth_json(a) for a in auths), self._idx_password_json(user)],
+            "value": [
+                *(self._idx_auth_json(a) for a in auths),
+                self._idx_password_json(user),
+                *(_webauthn().idx_enrollments(self, user) if self.webauthn else ()),
+            ],
         }
         if user.status_after_password == "MFA_ENROLL":
             forms.append(
@@ -628,7 +641,9 @@ class IdxOrg:
             )
             if method in SENT:
                 info["resend"] = self._idx_form("resend", "/idp/idx/challenge/resend", state)
-            if method == "webauthn":
+            if method == "webauthn" and self.webauthn is not None:
+                info["contextualData"] = _webauthn().idx_challenge_data(self, state)
+            elif method == "webauthn":
                 info["contextualData"] = {
                     "challengeData": {
                         "challenge": rand(20),
@@ -821,6 +836,12 @@ class IdxOrg:
         method = state.current[1] if state.current else ""
         if factor is None:
             return self._idx_doc(state, 400, [error("Nothing to answer", "api.idx.invalid")])
+        if method == "webauthn":
+            refused = _webauthn().idx_verify(self, state, {"credentials": credentials})
+            if refused is not None:
+                return self._idx_doc(state, *refused)
+            state.mfa_ok = True
+            return self._idx_doc(state)
         name = {"totp": "totp", "security_question": "answer"}.get(method, "passcode")
         outcome = self.check_code(factor, credentials.get(name))
         if outcome == "replayed":

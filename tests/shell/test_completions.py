@@ -279,7 +279,9 @@ def test_generator_reads_the_declarations() -> None:
 def test_okenv_declares_its_closed_sets() -> None:
     tree = okenv_tree()
     assert tree.choices == {
-        "--factor": ("auto", "totp", "push", "sms", "call", "email", "hardware", "question"),
+        "--factor": (
+            "auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn"
+        ),
         "--shell": ("bash", "zsh", "fish", "powershell"),
         "shell": ("bash", "zsh", "fish", "powershell"),
     }

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from okenv.errors import AuthenticationError, Interrupted, NoInputError, OktaError
+from okenv.errors import (
+    AuthenticationError,
+    Interrupted,
+    NoInputError,
+    OktaError,
+    SecurityKeyError,
+)
 from okenv.okta.idx import authenticator_methods, error_messages, fill_form, remediations
 from okenv.okta.pages import js_unescape, state_token
 from okenv.okta.session import SessionStore
@@ -233,21 +239,31 @@ def test_idx_sent_codes(idx_okta: FakeOkta, kind: str) -> None:
     assert "empty to send a new one" in prompter.asked[0]
 
 
-def test_idx_menu_skips_fastpass_and_webauthn(idx_okta: FakeOkta) -> None:
-    key = FakeFactor("fwf00000000000000001", "webauthn", "FIDO")
-    idx_okta.users = [user_with(push(["SUCCESS"]), google(), sent("email"), key)]
+def test_idx_menu_skips_fastpass_and_a_security_key_without_a_key(
+    idx_okta: FakeOkta, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fido2.hid import CtapHidDevice
+
+    from tests.fakes.ctap import Credential, KeyFile, seam
+    from tests.fakes.okta_webauthn import add_key, enable
+
+    KeyFile(tmp_path / "keys.json", [])  # no key plugged in
+    monkeypatch.setattr(CtapHidDevice, "list_devices", seam(tmp_path / "keys.json"))
+    idx_okta.users = [user_with(push(["SUCCESS"]), google(), sent("email"))]
+    key = add_key(idx_okta.users[0], enable(idx_okta), Credential.new("127.0.0.1"))
     prompter = ScriptedPrompter(["424242"], choices=[3])
     run(idx_okta, prompter, factor="auto")
     # auto without a seed takes push: no menu
     assert prompter.menus == []
     assert idx_okta.last(path="/idp/idx/challenge").json["authenticator"]["methodType"] == "push"
-    # a menu (sms/call/email only) offers what okenv can do and names the rest
+    # auto tries the security key first; with no key plugged in, Okta's other
+    # authenticators are offered (the key no more)
     idx_okta.users = [user_with(sent("sms"), sent("email"), key)]
     prompter = ScriptedPrompter(["424242"], choices=[1])
     run(idx_okta, prompter)
+    assert "no security key found; choosing another authenticator" in " ".join(prompter.lines)
     [menu] = prompter.menus
     assert menu == ["SMS to +1 XXX-XXX-4321", "Email to a***@example.com"]
-    assert any("not offered" in line and "webauthn" in line for line in prompter.lines)
 
 
 def test_idx_wrong_password_verbatim(idx_okta: FakeOkta) -> None:
@@ -428,17 +444,24 @@ def test_idx_unanswerable_challenge_picks_another(idx_okta: FakeOkta, first: str
     [select] = posts(idx_okta, "select-authenticator-authenticate")
     assert select["authenticator"]["methodType"] == "otp"
     assert len(posts(idx_okta, "challenge-authenticator")) == 1
-    assert any("cannot answer" in line for line in prompter.lines)
+    assert any("choosing another" in line for line in prompter.lines)
 
 
 def test_idx_unanswerable_challenge_without_another_names_the_enrolled(
     idx_okta: FakeOkta,
 ) -> None:
-    idx_okta.idx_first_challenge = "webauthn"
-    idx_okta.users = [user_with(FakeFactor("fwf00000000000000001", "webauthn", "FIDO"))]
+    idx_okta.idx_first_challenge = "duo"
+    idx_okta.users = [user_with(FakeFactor("dsf00000000000000001", "web", "DUO"))]
     with pytest.raises(AuthenticationError) as caught:
         run(idx_okta)
-    assert "enrolled: Security Key or Biometric (webauthn)" in caught.value.message
+    assert "enrolled: Duo" in caught.value.message
+
+
+def test_idx_security_key_challenge_without_a_registered_key(idx_okta: FakeOkta) -> None:
+    idx_okta.idx_first_challenge = "webauthn"  # Okta lists no credentialId for it
+    idx_okta.users = [user_with(FakeFactor("fwf00000000000000001", "webauthn", "FIDO"))]
+    with pytest.raises(SecurityKeyError, match="Okta lists no security key"):
+        run(idx_okta)
 
 
 def test_idx_security_question_typed_and_from_the_environment(idx_okta: FakeOkta) -> None:

@@ -236,7 +236,7 @@ def test_auto_prefers_totp_with_a_seed_then_push(fake_okta: FakeOkta) -> None:
 
 
 def test_menu_shows_devices_and_names_unsupported(fake_okta: FakeOkta) -> None:
-    key = FakeFactor("fwf00000000000000001", "webauthn", "FIDO")
+    key = FakeFactor("fuf00000000000000001", "u2f", "FIDO")
     fake_okta.users = [user_with(key, sent("sms"), google(), sent("email"))]
     prompter = ScriptedPrompter([totp_now()], choices=[1])
     run(fake_okta, prompter)
@@ -246,12 +246,12 @@ def test_menu_shows_devices_and_names_unsupported(fake_okta: FakeOkta) -> None:
         "Google Authenticator",
         "Email — a...@example.com",
     ]
-    assert any("not offered" in line and "webauthn" in line for line in prompter.lines)
+    assert any("not offered" in line and "u2f" in line for line in prompter.lines)
 
 
-@pytest.mark.parametrize("kind", ["webauthn", "u2f", "web"])
+@pytest.mark.parametrize("kind", ["u2f", "web"])
 def test_only_unsupported_factors(fake_okta: FakeOkta, kind: str) -> None:
-    provider = {"webauthn": "FIDO", "u2f": "FIDO", "web": "DUO"}[kind]
+    provider = {"u2f": "FIDO", "web": "DUO"}[kind]
     fake_okta.users = [user_with(FakeFactor("fwf00000000000000001", kind, provider))]
     with pytest.raises(AuthenticationError, match=f"can be used by okenv.*{kind}"):
         run(fake_okta)
