@@ -32,9 +32,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import http.client
-import io
 import ipaddress
-import json
 import secrets
 import select
 import signal
@@ -49,13 +47,21 @@ from okenv.cache import MIN_REMAINING
 from okenv.credentials import Credentials, rfc3339
 from okenv.env import credentials_env
 from okenv.errors import NoInputError, OkenvError
+from okenv.http1 import (
+    REQUEST_DEADLINE,
+    Request,
+    Response,
+    json_response,
+    parse_head,
+    read_head,
+    send,
+    text_response,
+)
 
-__all__ = ["MARGIN", "CredentialServer", "Renew"]
+__all__ = ["MARGIN", "RETRY_INTERVAL", "CredentialServer", "Renew"]
 
 MARGIN = MIN_REMAINING  # renew this many seconds before expiry, as the cache does
 RETRY_INTERVAL = 30.0  # seconds between renewal attempts that fail
-REQUEST_DEADLINE = 5.0  # seconds for a whole request: read, answer, close
-MAX_REQUEST = 8 * 1024  # bytes of request line and headers (an SDK sends ~300)
 MAX_CONNECTIONS = 16  # served at once; more are closed at once
 MAX_TOKENS = 1024  # live IMDSv2 session tokens
 IMDS_MAX_TTL = 21600
@@ -77,8 +83,6 @@ _BLOCKED = {
     if hasattr(signal, name)
 }  # fmt: skip
 
-_Response = tuple[int, str, bytes, dict[str, str]]
-
 
 def _clock_time(moment: float) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
@@ -92,14 +96,6 @@ def _account(role_arn: str) -> str | None:
 def role_name(role_arn: str) -> str:
     """The last path segment of a role ARN: IMDS's name for the instance profile role."""
     return role_arn.rsplit("/", 1)[-1] or "okenv"
-
-
-def _json(status: int, document: dict[str, object]) -> _Response:
-    return status, "application/json", json.dumps(document).encode(), {}
-
-
-def _text(status: int, text: str) -> _Response:
-    return status, "text/plain", text.encode(), {}
 
 
 class CredentialServer:
@@ -307,52 +303,51 @@ class CredentialServer:
         try:
             if not ipaddress.ip_address(peer).is_loopback:
                 return
-            head = _read_head(conn, deadline)
+            head = read_head(conn, deadline)
             if head is None:
                 return
             response = self.answer(head, peer)
-            _send(conn, response, deadline)
+            send(conn, response, deadline)
         except OSError:
             pass  # the client went away or ran out of time
         finally:
             conn.close()
             self._slots.release()
 
-    def answer(self, head: bytes, peer: str) -> _Response:
+    def answer(self, head: bytes, peer: str) -> Response:
         """The response to one request head (request line and headers)."""
-        line, _, rest = head.partition(b"\r\n")
-        parts = line.decode("latin-1").split(" ")
-        if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-            return _text(400, "bad request line")
-        method, target = parts[0], parts[1]
-        try:
-            headers = http.client.parse_headers(io.BytesIO(rest))
-        except http.client.HTTPException:
-            return _text(400, "bad headers")
+        request = parse_head(head)
+        if not isinstance(request, Request):
+            return request
+        method, target, headers = request
         hosts = headers.get_all("Host") or []
         allowed = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         if len(hosts) != 1 or hosts[0].strip().lower() not in allowed:
-            return _text(403, "okenv: this endpoint answers only to Host 127.0.0.1:PORT")
+            return text_response(403, "okenv: this endpoint answers only to Host 127.0.0.1:PORT")
         if headers.get("Transfer-Encoding") or headers.get("Content-Length", "0").strip() != "0":
-            return _text(400, "no request body is accepted")
+            return text_response(400, "no request body is accepted")
         path = target.split("?", 1)[0]
         if self.imds:
             return self._imds(method, path, headers, peer)
         return self._ecs(method, path, headers)
 
-    def _ecs(self, method: str, path: str, headers: http.client.HTTPMessage) -> _Response:
+    def _ecs(self, method: str, path: str, headers: http.client.HTTPMessage) -> Response:
         if path != ECS_PATH:
-            return _json(404, {"code": "NotFound", "message": "no such path"})
+            return json_response(404, {"code": "NotFound", "message": "no such path"})
         if method != "GET":
-            return _json(405, {"code": "MethodNotAllowed", "message": "GET only"})
+            return json_response(405, {"code": "MethodNotAllowed", "message": "GET only"})
         given = headers.get_all("Authorization") or []
         if len(given) != 1 or not hmac.compare_digest(
             given[0].strip().encode(), self.token.encode()
         ):
-            return _json(403, {"code": "AccessDenied", "message": "wrong authorization token"})
+            return json_response(
+                403, {"code": "AccessDenied", "message": "wrong authorization token"}
+            )
         creds = self.credentials
         if creds.remaining() <= 0:
-            return _json(503, {"code": "ExpiredCredentials", "message": self._expired_message()})
+            return json_response(
+                503, {"code": "ExpiredCredentials", "message": self._expired_message()}
+            )
         document: dict[str, object] = {
             "RoleArn": creds.role_arn,
             "AccessKeyId": creds.access_key_id,
@@ -363,36 +358,36 @@ class CredentialServer:
         account = _account(creds.role_arn)
         if account is not None:
             document["AccountId"] = account
-        return _json(200, document)
+        return json_response(200, document)
 
     def _imds(
         self, method: str, path: str, headers: http.client.HTTPMessage, peer: str
-    ) -> _Response:
+    ) -> Response:
         if path == IMDS_TOKEN_PATH:
             if method != "PUT":
-                return _text(405, "PUT only")
+                return text_response(405, "PUT only")
             return self._imds_token(headers, peer)
         if not path.startswith(IMDS_CREDENTIALS_PATH):
-            return _text(404, "Not Found")
+            return text_response(404, "Not Found")
         if method != "GET":
-            return _text(405, "GET only")
+            return text_response(405, "GET only")
         token = headers.get("X-aws-ec2-metadata-token", "")
         with self._lock:
             now = time.monotonic()
             issued = self._imds_tokens.get(token)
             if issued is None or issued[0] <= now or issued[1] != peer:
-                return _text(401, "Unauthorized: an IMDSv2 session token is required")
+                return text_response(401, "Unauthorized: an IMDSv2 session token is required")
             creds = self._creds
         name = role_name(creds.role_arn)
         rest = path[len(IMDS_CREDENTIALS_PATH) :]
         if rest == "":
-            return _text(200, name)
+            return text_response(200, name)
         if rest.rstrip("/") != name:
-            return _text(404, "Not Found")
+            return text_response(404, "Not Found")
         if creds.remaining() <= 0:
             message = self._expired_message()
-            return _json(200, {"Code": "ExpiredCredentials", "Message": message})
-        return _json(
+            return json_response(200, {"Code": "ExpiredCredentials", "Message": message})
+        return json_response(
             200,
             {
                 "Code": "Success",
@@ -405,12 +400,12 @@ class CredentialServer:
             },
         )
 
-    def _imds_token(self, headers: http.client.HTTPMessage, peer: str) -> _Response:
+    def _imds_token(self, headers: http.client.HTTPMessage, peer: str) -> Response:
         if headers.get("X-Forwarded-For") is not None:
-            return _text(403, "Forbidden")
+            return text_response(403, "Forbidden")
         raw = headers.get("X-aws-ec2-metadata-token-ttl-seconds", "").strip()
         if not raw.isdigit() or not 1 <= int(raw) <= IMDS_MAX_TTL:
-            return _text(400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds 1..21600")
+            return text_response(400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds 1..21600")
         token = secrets.token_urlsafe(32)
         now = time.monotonic()
         with self._lock:
@@ -438,43 +433,3 @@ def _unsignalled(target: Callable[[], None]) -> Callable[[], None]:
         target()
 
     return run
-
-
-def _read_head(conn: socket.socket, deadline: float) -> bytes | None:
-    """The request line and headers (without the blank line), or None: too big, too slow."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or len(data) > MAX_REQUEST:
-            return None
-        conn.settimeout(remaining)
-        try:
-            chunk = conn.recv(4096)
-        except TimeoutError:
-            return None
-        if not chunk:
-            return None
-        data += chunk
-    head = data.split(b"\r\n\r\n", 1)[0]
-    return head if len(head) <= MAX_REQUEST else None
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
-_REASONS |= {404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
-
-
-def _send(conn: socket.socket, response: _Response, deadline: float) -> None:
-    status, content_type, body, extra = response
-    lines = [
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
-        f"Content-Type: {content_type}",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-        "Cache-Control: no-store",
-        *(f"{name}: {value}" for name, value in extra.items()),
-    ]
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return
-    conn.settimeout(remaining)
-    conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)

@@ -19,7 +19,8 @@ from botocore.utils import InstanceMetadataFetcher
 
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import NetworkError, NoInputError
-from okenv.server import MAX_REQUEST, CredentialServer
+from okenv.http1 import MAX_REQUEST
+from okenv.server import CredentialServer
 
 ADMIN = "arn:aws:iam::123456789012:role/Admin"
 
