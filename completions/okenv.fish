@@ -153,7 +153,7 @@ complete -c okenv -n '__okenv_in exec' -l factor -x -a 'auto totp push sms call 
 complete -c okenv -n '__okenv_in exec' -l no-input -d 'Never prompt; fail with a clear error instead.'
 complete -c okenv -n '__okenv_in exec' -l debug -d 'Trace each step on stderr (secrets redacted).'
 complete -c okenv -n '__okenv_in exec' -l server -d 'Serve the credentials on a loopback endpoint (ECS container credentials) that renews them before they expire, instead of static variables: for commands that may outlive the credentials (terraform apply, long test runs).'
-complete -c okenv -n '__okenv_in exec' -l imds -d 'With --server: an IMDSv2 endpoint instead, for tools that only read EC2 instance metadata.'
+complete -c okenv -n '__okenv_in exec' -l imds -d 'The --server endpoint as IMDSv2 instead (implies --server), for tools that only read EC2 instance metadata.'
 complete -c okenv -n '__okenv_in exec' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in login' -l force -d 'Ignore cached credentials and log in again.'
 complete -c okenv -n '__okenv_in login' -l aws-profile -x -d 'Also write the credentials into this profile of the AWS credentials file.'

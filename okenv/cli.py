@@ -157,8 +157,8 @@ def exec_command(
         bool,
         typer.Option(
             "--imds",
-            help="With --server: an IMDSv2 endpoint instead, for tools that only read EC2 "
-            "instance metadata.",
+            help="The --server endpoint as IMDSv2 instead (implies --server), for tools that "
+            "only read EC2 instance metadata.",
         ),
     ] = False,
 ) -> Input:
