@@ -73,15 +73,6 @@ Renew = Callable[[bool], Credentials]
 """``renew(interactive)``: fresh credentials, or an :class:`~okenv.errors.OkenvError`
 (:class:`~okenv.errors.NoInputError` when only a prompt could get them)."""
 
-# Signals the supervisor waits for on the main thread: no server thread may take them.
-_BLOCKED = {
-    getattr(signal, name)
-    for name in (
-        "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH",
-        "SIGCONT", "SIGALRM", "SIGTSTP", "SIGCHLD", "SIGINFO",
-    )
-    if hasattr(signal, name)
-}  # fmt: skip
 
 
 def _clock_time(moment: float) -> str:
@@ -425,11 +416,12 @@ def _stderr(message: str) -> None:
 
 
 def _unsignalled(target: Callable[[], None]) -> Callable[[], None]:
-    """``target`` on a thread that leaves the supervisor's signals to the main thread."""
+    """``target`` on a thread that takes no signal: they are the main thread's (the
+    supervisor waits for them there)."""
 
     def run() -> None:
         if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+            signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         target()
 
     return run
