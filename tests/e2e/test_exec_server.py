@@ -53,7 +53,9 @@ def test_rotations_by_okta_session_reuse(sandbox: Sandbox, imds: bool) -> None:
     assert result.returncode == 0, result.stderr
     keys = result.stdout.split()
     assert len(keys) == 3 == len(set(keys))
-    assert set(sandbox.sts.caller_keys()) == set(keys)
+    used = sandbox.sts.caller_keys()
+    assert len(set(used)) >= 3
+    assert set(used) | set(keys) <= set(sandbox.sts.issued)
     assert not any(r.path == "/api/v1/authn" for r in sandbox.okta.requests)
     assert result.stderr == ""
 
