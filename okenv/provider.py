@@ -106,9 +106,14 @@ def no_core_dumps() -> Iterator[None]:
 
 
 def _login(profile: Profile, cache: CredentialCache, *, no_input: bool, debug: bool) -> Credentials:
+    from okenv.partitions import default_region
     from okenv.worker import start_sts_worker
 
-    worker = start_sts_worker()  # before the Okta imports: both halves warm up at once
+    # Before the Okta imports: both halves warm up at once, and STS's connection is open
+    # by the time Okta's assertion arrives.
+    # The endpoint region is the profile's, else the aws partition's default (an assertion
+    # from another partition then uses a client of its own: correct, one connection later).
+    worker = start_sts_worker(profile.region or default_region("aws"), profile.timeout)
     gc.disable()  # no cycle collection while ~150 ms of modules load (a short process)
     try:
         from okenv.login import Secrets, login
