@@ -1,4 +1,4 @@
-"""One STS connection per login (issue 13): opened ahead by ``warm_up`` and used by every
+"""One connection per outside host per login (issue 13): STS's opened ahead by ``warm_up`` and
 call of the run — the first hop and the chained hop. Counted, never timed: the fake STS sits
 behind the latency bench's proxy (at RTT 0), which logs each TCP connection."""
 
@@ -63,3 +63,28 @@ def test_without_warm_up_the_calls_still_share_one_connection(counted: latency.L
     )
     opened, _ = counted.take()
     assert len(opened) == 1, opened
+
+
+def test_the_alias_page_reuses_the_connection_opened_while_okta_answers() -> None:
+    """The sign-in host's TCP (+ TLS) is opened in the background before the assertion
+    exists; the alias POST then goes out on it: one connection, two requests."""
+    from okenv import aliases
+    from tests.fakes.signin import FakeSignin
+
+    log = latency.Log()
+    roles = [(ADMIN, PROVIDER), ("arn:aws:iam::210987654321:role/Dev",
+                                 "arn:aws:iam::210987654321:saml-provider/Okta")]
+    with FakeSignin(aliases={"123456789012": "prod-main"}) as signin, latency.loop() as runner:
+        proxy = latency.DelayProxy(runner, "signin", ("127.0.0.1", signin.port), log)
+        port = proxy.start()
+        environ = {"OKENV_AWS_SIGNIN_URL": f"http://127.0.0.1:{port}"}
+        try:
+            aliases.warm_connection(environ, 10)
+            assertion = parse_saml_response(build_saml_response(roles=roles))
+            found = aliases.account_aliases(assertion, environ=environ, timeout=10)
+        finally:
+            proxy.stop()
+    assert found == {"123456789012": "prod-main"}
+    opened, chunks = log.take()
+    assert len(opened) == 1, opened
+    assert latency.analyse(opened, chunks, 0.0)["plaintext_requests"] == 2
