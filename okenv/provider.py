@@ -6,28 +6,15 @@ when it happens, with the AWS half warming up in a forked worker (:mod:`okenv.wo
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
-from okenv.text import printable
+from okenv.report import notify, trace
 
 Say = Callable[[str], None]
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {printable(message)}\n")
-
-
-def trace(message: str) -> None:
-    sys.stderr.write(f"okenv: debug: {printable(message)}\n")
-
-
-def notify(message: str) -> None:
-    sys.stderr.write(f"okenv: {printable(message)}\n")
 
 
 def cache_key(profile: Profile) -> str:
