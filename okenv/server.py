@@ -57,6 +57,7 @@ from okenv.http1 import (
     send,
     text_response,
 )
+from okenv.report import notify
 
 __all__ = ["MARGIN", "RETRY_INTERVAL", "CredentialServer", "Renew"]
 
@@ -114,7 +115,7 @@ class CredentialServer:
         self._retry_interval = retry_interval
         self._deadline = request_deadline
         self._may_prompt = may_prompt
-        self._say = say or _stderr
+        self._say = say or notify
         self._failure: str | None = None  # why the last renewal failed, None after a success
         self._not_before = 0.0  # no renewal attempt before this time
         self._imds_tokens: dict[str, tuple[float, str]] = {}  # token → (expiry, peer address)
@@ -406,13 +407,6 @@ class CredentialServer:
             live[token] = (now + int(raw), peer)
             self._imds_tokens = live
         return 200, "text/plain", token.encode(), {"X-aws-ec2-metadata-token-ttl-seconds": raw}
-
-
-def _stderr(message: str) -> None:
-    import sys
-
-    sys.stderr.write(f"okenv: {message}\n")
-    sys.stderr.flush()
 
 
 def _unsignalled(target: Callable[[], None]) -> Callable[[], None]:
