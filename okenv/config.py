@@ -181,7 +181,10 @@ def _check_table(
             from okenv.suggest import did_you_mean
 
             near = did_you_mean(key, KNOWN_KEYS)
-            warn(f"{path}: unknown key {key!r} in [{where}] (ignored)" + (f"; {near}" if near else ""))
+            warn(
+                f"{path}: unknown key {key!r} in [{where}] (ignored)"
+                + (f"; {near}" if near else "")
+            )
         elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = {str: "string", int: "integer", float: "number", bool: "boolean"}
             kind = " or ".join(names[t] for t in types)

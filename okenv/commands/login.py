@@ -26,9 +26,7 @@ def run(given: LoginInput) -> int:
     if given.all_roles:
         _login_all(resolved, given.login)
         return 0
-    creds, cached = common.credentials(
-        resolved, given.login, force=given.force, announce=False
-    )
+    creds, cached = common.credentials(resolved, given.login, force=given.force, announce=False)
     notify(common.summary(resolved.name, creds, cached=cached))
     section = given.aws_profile or resolved.aws_profile
     if section:

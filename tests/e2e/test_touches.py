@@ -1,0 +1,121 @@
+"""The everyday touches through a real pty: the progress spinner (on a terminal only), the
+one-line summary a login ends with, did-you-mean for mistyped words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pexpect
+
+from tests.e2e.conftest import OKENV, Sandbox
+from tests.fakes.okta import DEFAULT_PASSWORD, totp_now
+
+SPINNER = "Signing in to 127.0.0.1…"
+
+
+def spawn(box: Sandbox, command: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+    merged = {**box.env, **(env or {})}
+    return pexpect.spawn(
+        "bash",
+        ["--norc", "--noprofile", "-c", command],
+        env=merged,
+        encoding="utf-8",
+        timeout=30,
+    )
+
+
+def finish(child: pexpect.spawn) -> str:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return child.before or ""
+
+
+def test_a_slow_sign_in_shows_a_spinner_and_clears_it(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.okta.slow(r"/api/v1/authn", 1.0)
+    child = spawn(sandbox, f"{OKENV} env admin --shell bash > {tmp_path / 'out'}")
+    child.expect_exact(SPINNER)
+    child.expect_exact("\r\x1b[2K")  # the line is cleared when the step ends
+    rest = finish(child)
+    assert "okenv: admin: Admin in 123456789012, valid until " in rest
+    assert "export AWS_ACCESS_KEY_ID=" in (tmp_path / "out").read_text()
+
+
+def test_no_spinner_when_stderr_is_not_a_terminal(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.okta.slow(r"/api/v1/authn", 1.0)
+    err = tmp_path / "err"
+    child = spawn(sandbox, f"{OKENV} env admin --shell bash > /dev/null 2> {err}")
+    transcript = finish(child)
+    assert "Signing in" not in transcript + err.read_text()
+    assert "⠋" not in transcript
+    assert "okenv: admin: Admin in 123456789012, valid until " in err.read_text()
+
+
+def test_a_quick_step_draws_nothing(sandbox: Sandbox) -> None:
+    child = spawn(sandbox, f"{OKENV} login admin")
+    transcript = finish(child)
+    assert "Signing in" not in transcript
+    assert "admin: Admin in 123456789012, valid until " in transcript
+
+
+def test_the_spinner_gives_way_to_a_prompt(sandbox: Sandbox) -> None:
+    sandbox.okta.slow(r"/api/v1/authn", 1.0)
+    env = {k: v for k, v in sandbox.env.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")}
+    child = pexpect.spawn(
+        "bash",
+        ["--norc", "--noprofile", "-c", f"{OKENV} login admin"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+    )
+    child.expect_exact("Okta password for alice@example.com: ")
+    child.sendline(DEFAULT_PASSWORD)
+    child.expect_exact(SPINNER)
+    child.expect_exact("MFA code (Google Authenticator): ")
+    before = child.before or ""
+    assert before.rstrip(" ").endswith("\x1b[?25h")  # cleared, cursor back, then the prompt
+    child.sendline(totp_now())
+    assert "admin: Admin in 123456789012, valid until " in finish(child)
+
+
+def test_a_cached_login_says_so(sandbox: Sandbox) -> None:
+    assert sandbox.run("login", "admin").returncode == 0
+    again = sandbox.run("login", "admin")
+    assert again.returncode == 0
+    assert "admin: Admin in 123456789012, valid until " in again.stderr
+    assert "; cached)" in again.stderr
+
+
+def test_a_mistyped_command_is_not_a_profile(sandbox: Sandbox) -> None:
+    for args in (["lgin", "admin"], ["lgin"]):
+        result = sandbox.run(*args)
+        assert result.returncode == 2
+        assert (
+            result.stderr.splitlines()[0] == "okenv: unknown command 'lgin'; did you mean 'login'?"
+        )
+        assert result.stdout == ""
+
+
+def test_a_mistyped_profile_gets_the_nearest_names(sandbox: Sandbox) -> None:
+    result = sandbox.run("admn")
+    assert result.returncode == 2
+    assert "did you mean 'admin'?" in result.stderr
+
+
+def test_mistyped_values(sandbox: Sandbox) -> None:
+    shell = sandbox.run("env", "admin", "--shell", "bsh")
+    assert shell.returncode == 2 and "did you mean 'bash'" in shell.stderr
+    factor = sandbox.run("env", "admin", "--factor", "puhs")
+    assert factor.returncode == 2 and "did you mean 'push'?" in factor.stderr
+
+
+def test_help_is_dash_dash_help(sandbox: Sandbox) -> None:
+    assert sandbox.run("help").stdout == sandbox.run("--help").stdout != ""
+    assert sandbox.run("help", "login").stdout == sandbox.run("login", "--help").stdout
+
+
+def test_status_of_an_unknown_profile(sandbox: Sandbox) -> None:
+    result = sandbox.run("status", "amdin")
+    assert result.returncode == 2
+    assert "unknown profile 'amdin'" in result.stderr
+    assert "did you mean 'admin'?" in result.stderr
