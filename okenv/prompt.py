@@ -92,14 +92,15 @@ def progress(prompter: Prompter, message: str) -> Iterator[None]:
     on a terminal only: nothing at all when stderr is not a terminal (a log, a pipe, an SDK)
     or there is no terminal to draw on. Prompts inside the block hide it while they ask."""
     method = getattr(prompter, "status", None)
-    if method is None or not isinstance(prompter, TerminalPrompter) or not _stderr_is_tty():
+    if method is None or not isinstance(prompter, TerminalPrompter) or not stderr_is_tty():
         yield
         return
     with method(message, delay=PROGRESS_DELAY):
         yield
 
 
-def _stderr_is_tty() -> bool:
+def stderr_is_tty() -> bool:
+    """Whether a person is watching stderr (progress and summaries are for them only)."""
     try:
         return sys.stderr is not None and sys.stderr.isatty()
     except (OSError, ValueError):

@@ -71,12 +71,16 @@ def credentials(
     resolved: Profile, options: LoginOptions, *, force: bool, announce: bool = True
 ) -> tuple[Credentials, bool]:
     """Cached credentials, or a login (imported only then: the hit path stays light). A
-    login ends with :func:`summary` on stderr unless ``announce`` is False."""
+    login ends with :func:`summary` on stderr when that is a terminal (a person is
+    watching; a script's log stays as it was) unless ``announce`` is False."""
     creds, cached = provider_credentials(
         resolved, cache(), force=force, no_input=options.no_input, debug=options.debug
     )
     if announce and not cached:
-        notify(summary(resolved.name, creds))
+        from okenv.prompt import stderr_is_tty
+
+        if stderr_is_tty():
+            notify(summary(resolved.name, creds))
     return creds, cached
 
 
