@@ -178,6 +178,11 @@ def login(
     role = choose_role(assertion, profile.role, prompter, lookup)
     known = memory.aliases([role.account_id]) if memory else None
     account = (known or {}).get(role.account_id) or role.account_id
+    if not profile.role and len(assertion.roles) > 1:
+        prompter.info(
+            f'okenv: to skip this menu, set role = "{account}/{role.name}" '
+            f"in [profiles.{profile.name}]"
+        )
     with progress(prompter, f"Asking AWS for {account}/{role.name}…"):
         return assume(
             role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from okenv.text import printable
 CHOICE_TRIES = 5
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_PERIOD = 0.1  # seconds per frame
+PICKER_MIN = 6  # from this many options on, the filtering picker (on a capable terminal)
 PROGRESS_DELAY = 0.3  # a step shows its spinner once it has taken this long
 _CLEAR_LINE = "\r\x1b[2K"
 _HIDE_CURSOR = "\x1b[?25l"
@@ -97,6 +98,12 @@ def progress(prompter: Prompter, message: str) -> Iterator[None]:
         return
     with method(message, delay=PROGRESS_DELAY):
         yield
+
+
+def cursor_terminal(environ: Mapping[str, str]) -> bool:
+    """Whether the terminal can move its cursor (``TERM`` set and not ``dumb``)."""
+    term = environ.get("TERM", "")
+    return bool(term) and term != "dumb"
 
 
 def stderr_is_tty() -> bool:
@@ -315,11 +322,20 @@ class TerminalPrompter:
             self._write("\n")  # the user's Enter was not echoed
 
     def choose(self, title: str, options: Sequence[str]) -> int:
-        """A numbered menu; the 0-based index of the option picked."""
+        """The 0-based index of the option picked: from a filtering picker when there are
+        many options and the terminal can move its cursor, else from a numbered menu."""
         if not options:
             raise UsageError(f"{title.rstrip(':')}: nothing to choose from")
         if len(options) == 1:
             return 0
+        with self._paused():
+            if len(options) >= PICKER_MIN and cursor_terminal(os.environ):
+                from okenv.picker import pick
+
+                return pick(self._read_fd, self._write, title, options)
+            return self._numbered(title, options)
+
+    def _numbered(self, title: str, options: Sequence[str]) -> int:
         width = len(str(len(options)))
         lines = [printable(title)]
         lines += [f"  {n:>{width}}) {printable(text)}" for n, text in enumerate(options, 1)]

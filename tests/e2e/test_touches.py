@@ -141,3 +141,68 @@ def test_a_code_that_cannot_be_one_is_asked_again_at_once(sandbox: Sandbox) -> N
     assert "admin: Admin in 123456789012, valid until " in finish(child)
     verifies = [r for r in sandbox.okta.requests if r.path.endswith("/verify")]
     assert len(verifies) == 1  # the typos never reached Okta
+
+
+MANY_ROLES = [
+    (f"arn:aws:iam::{account}:role/{name}", f"arn:aws:iam::{account}:saml-provider/Okta")
+    for account, names in (
+        ("111111111111", ("Admin", "Deploy", "ReadOnly")),
+        ("222222222222", ("Admin", "ReadOnly")),
+        ("333333333333", ("Audit", "Billing")),
+    )
+    for name in names
+]
+
+
+def picker(box: Sandbox, out: Path, term: str = "xterm", after: str = "") -> pexpect.spawn:
+    box.okta.roles = list(MANY_ROLES)
+    command = f"{OKENV} env pick --shell bash > {out}; {after}"
+    return spawn(box, command, env={"TERM": term})
+
+
+def test_the_picker_filters_as_you_type(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    child = picker(sandbox, out)
+    child.expect_exact("Choose an AWS role:")
+    child.expect_exact("(7/7; type to filter)")
+    child.send("2222 read")
+    child.expect_exact("(1/7; type to filter)")
+    child.send("\r")
+    child.expect_exact('set role = "222222222222/ReadOnly" in [profiles.pick]')
+    finish(child)
+    assert "OKENV_ROLE_ARN=$'arn:aws:iam::222222222222:role/ReadOnly'" in out.read_text()
+
+
+def test_the_picker_moves_with_the_arrow_keys(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    child = picker(sandbox, out)
+    child.expect_exact("(7/7; type to filter)")
+    child.send("admin")
+    child.expect_exact("(2/7; type to filter)")
+    child.send("\x1b[B")  # down: the second Admin
+    child.expect_exact("> 222222222222")
+    child.send("\x7f" * 5 + "\x1b[A\r")  # widen again, up (back to the first), Enter
+    child.expect_exact('set role = "111111111111/Admin" in [profiles.pick]')
+    finish(child)
+    assert "OKENV_ROLE_ARN=$'arn:aws:iam::111111111111:role/Admin'" in out.read_text()
+
+
+def test_ctrl_c_in_the_picker_restores_the_terminal(sandbox: Sandbox, tmp_path: Path) -> None:
+    child = picker(sandbox, tmp_path / "out", after="echo rc=$?; stty -a")
+    child.expect_exact("(7/7; type to filter)")
+    child.sendintr()
+    child.expect_exact("okenv: interrupted")
+    child.expect_exact("rc=130")
+    modes = finish(child)
+    assert " icanon" in modes and " echo " in modes, modes
+    assert (tmp_path / "out").read_text() == ""
+
+
+def test_a_dumb_terminal_keeps_the_numbered_menu(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    child = picker(sandbox, out, term="dumb")
+    child.expect_exact("Choose [1-7]: ")
+    child.sendline("5")
+    child.expect_exact('set role = "222222222222/ReadOnly" in [profiles.pick]')
+    finish(child)
+    assert "OKENV_ROLE_ARN=$'arn:aws:iam::222222222222:role/ReadOnly'" in out.read_text()
