@@ -13,8 +13,15 @@ from tests.fakes.okta import DEFAULT_PASSWORD, totp_now
 SPINNER = "Signing in to 127.0.0.1…"
 
 
-def spawn(box: Sandbox, command: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+def spawn(
+    box: Sandbox, command: str, env: dict[str, str] | None = None, *, asks: bool = False
+) -> pexpect.spawn:
+    """``command`` in bash on a pty; ``asks``: without OKENV_PASSWORD/OKENV_TOTP_SECRET."""
     merged = {**box.env, **(env or {})}
+    if asks:
+        merged = {
+            k: v for k, v in merged.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")
+        }
     return pexpect.spawn(
         "bash",
         ["--norc", "--noprofile", "-c", command],
@@ -60,14 +67,7 @@ def test_a_quick_step_draws_nothing(sandbox: Sandbox) -> None:
 
 def test_the_spinner_gives_way_to_a_prompt(sandbox: Sandbox) -> None:
     sandbox.okta.slow(r"/api/v1/authn", 1.0)
-    env = {k: v for k, v in sandbox.env.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")}
-    child = pexpect.spawn(
-        "bash",
-        ["--norc", "--noprofile", "-c", f"{OKENV} login admin"],
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-    )
+    child = spawn(sandbox, f"{OKENV} login admin", asks=True)
     child.expect_exact("Okta password for alice@example.com: ")
     child.sendline(DEFAULT_PASSWORD)
     child.expect_exact(SPINNER)
@@ -122,14 +122,7 @@ def test_status_of_an_unknown_profile(sandbox: Sandbox) -> None:
 
 
 def test_a_code_that_cannot_be_one_is_asked_again_at_once(sandbox: Sandbox) -> None:
-    env = {k: v for k, v in sandbox.env.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")}
-    child = pexpect.spawn(
-        "bash",
-        ["--norc", "--noprofile", "-c", f"{OKENV} login admin"],
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-    )
+    child = spawn(sandbox, f"{OKENV} login admin", asks=True)
     child.expect_exact("Okta password for alice@example.com: ")
     child.sendline(DEFAULT_PASSWORD)
     for typo, problem in (("12345", "a code has 6 to 8 digits, not 5"), ("12e456", "digits only")):
@@ -157,14 +150,16 @@ MANY_ROLES = [
 def picker(box: Sandbox, out: Path, term: str = "xterm", after: str = "") -> pexpect.spawn:
     box.okta.roles = list(MANY_ROLES)
     command = f"{OKENV} env pick --shell bash > {out}; {after}"
-    return spawn(box, command, env={"TERM": term})
+    child = spawn(box, command, env={"TERM": term})
+    if term != "dumb":
+        child.expect_exact("Choose an AWS role:")
+        child.expect_exact("(7/7; type to filter)")
+    return child
 
 
 def test_the_picker_filters_as_you_type(sandbox: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "out"
     child = picker(sandbox, out)
-    child.expect_exact("Choose an AWS role:")
-    child.expect_exact("(7/7; type to filter)")
     child.send("2222 read")
     child.expect_exact("(1/7; type to filter)")
     child.send("\r")
@@ -176,7 +171,6 @@ def test_the_picker_filters_as_you_type(sandbox: Sandbox, tmp_path: Path) -> Non
 def test_the_picker_moves_with_the_arrow_keys(sandbox: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "out"
     child = picker(sandbox, out)
-    child.expect_exact("(7/7; type to filter)")
     child.send("admin")
     child.expect_exact("(2/7; type to filter)")
     child.send("\x1b[B")  # down: the second Admin
@@ -189,7 +183,6 @@ def test_the_picker_moves_with_the_arrow_keys(sandbox: Sandbox, tmp_path: Path) 
 
 def test_ctrl_c_in_the_picker_restores_the_terminal(sandbox: Sandbox, tmp_path: Path) -> None:
     child = picker(sandbox, tmp_path / "out", after="echo rc=$?; stty -a")
-    child.expect_exact("(7/7; type to filter)")
     child.sendintr()
     child.expect_exact("okenv: interrupted")
     child.expect_exact("rc=130")
