@@ -199,3 +199,13 @@ def test_a_dumb_terminal_keeps_the_numbered_menu(sandbox: Sandbox, tmp_path: Pat
     child.expect_exact('set role = "222222222222/ReadOnly" in [profiles.pick]')
     finish(child)
     assert "OKENV_ROLE_ARN=$'arn:aws:iam::222222222222:role/ReadOnly'" in out.read_text()
+
+
+def test_init_without_a_shell_detects_it(sandbox: Sandbox) -> None:
+    detected = sandbox.run("init", env={"SHELL": "/usr/bin/zsh"})
+    assert detected.returncode == 0
+    assert detected.stdout == sandbox.run("init", "zsh").stdout
+
+
+def test_shell_help_names_posix(sandbox: Sandbox) -> None:
+    assert "posix" in sandbox.run("env", "--help").stdout
