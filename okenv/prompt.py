@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from okenv.errors import Interrupted, NoInputError, UsageError
@@ -41,6 +41,8 @@ class Prompter(Protocol):
     def choose(self, title: str, options: Sequence[str]) -> int: ...
 
     def info(self, message: str) -> None: ...
+
+    def status(self, message: str) -> AbstractContextManager[StatusLine]: ...
 
 
 class StatusLine(Protocol):
@@ -75,15 +77,8 @@ class _PlainStatus:
 
 @contextmanager
 def status(prompter: Prompter, message: str) -> Iterator[StatusLine]:
-    """Show ``message`` while the block runs: a spinner on a terminal, else a line on stderr.
-
-    Works with any :class:`Prompter`; those with a ``status`` method (the terminal) animate.
-    """
-    method = getattr(prompter, "status", None)
-    if method is None:
-        yield _PlainStatus(prompter.info, message)
-        return
-    with method(message) as line:
+    """Show ``message`` while the block runs: a spinner on a terminal, else a line on stderr."""
+    with prompter.status(message) as line:
         yield line
 
 
@@ -92,11 +87,10 @@ def progress(prompter: Prompter, message: str) -> Iterator[None]:
     """``message`` with a spinner once the block has taken :data:`PROGRESS_DELAY` seconds,
     on a terminal only: nothing at all when stderr is not a terminal (a log, a pipe, an SDK)
     or there is no terminal to draw on. Prompts inside the block hide it while they ask."""
-    method = getattr(prompter, "status", None)
-    if method is None or not isinstance(prompter, TerminalPrompter) or not stderr_is_tty():
+    if not isinstance(prompter, TerminalPrompter) or not stderr_is_tty():
         yield
         return
-    with method(message, delay=PROGRESS_DELAY):
+    with prompter.status(message, delay=PROGRESS_DELAY):
         yield
 
 

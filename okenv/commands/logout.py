@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.errors import OkenvError
-from okenv.provider import trace, warn
+from okenv.report import notify, trace, warn
 
 
 class LogoutInput(NamedTuple):
@@ -37,7 +36,5 @@ def run(given: LogoutInput) -> int:
             warn=warn,
             trace=trace if given.debug else None,
         )
-    sys.stderr.write(
-        f"okenv: forgot {count} cached credential set(s) and {ended} Okta session(s)\n"
-    )
+    notify(f"forgot {count} cached credential set(s) and {ended} Okta session(s)")
     return 0
