@@ -51,11 +51,13 @@ from okenv.okta.pages import has_saml_form
 from okenv.prompt import Prompter, status
 
 SCOPES = "openid okta.apps.sso offline_access device_sso"
+BASIC_SCOPES = "openid okta.apps.sso"  # an app without device_sso: one approval per hour
 EXCHANGE_SCOPE = "okta.apps.sso"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 (a grant type, not a secret)
 DEVICE_SECRET_TYPE = "urn:x-oath:params:oauth:token-type:device-secret"  # noqa: S105
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105
 WEB_SSO_TOKEN_TYPE = "urn:okta:oauth:token-type:web_sso_token"  # noqa: S105
 
 MAX_BODY = 64 * 1024  # bytes: Okta's OAuth answers are a few KiB
@@ -64,6 +66,7 @@ DEFAULT_INTERVAL = 5  # seconds, when Okta names none (RFC 8628 §3.2)
 MAX_INTERVAL = 300
 MAX_EXPIRES_IN = 3600  # seconds: Okta's device codes live 10 minutes by default
 KEEP_FOR = 12 * 3600.0  # seconds a device secret is kept at most (Okta may end it sooner)
+EXPIRY_MARGIN = 60.0  # seconds: an access token about to expire is not worth exchanging
 OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")
 _USER_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{2,31}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space
@@ -175,16 +178,18 @@ def id_token_claims(token: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class KeptGrant:
-    """An approval that can be exchanged again: the device secret and its ID token."""
+    """An approval that can be exchanged again: the actor token (the device secret, or for
+    an app without ``device_sso`` the access token) and the ID token minted with it."""
 
     org: str
     client_id: str
     username: str
-    device_secret: str
+    actor_token: str
     id_token: str
     expires_at: float
+    actor_token_type: str = DEVICE_SECRET_TYPE
 
-    def __repr__(self) -> str:  # never the secrets
+    def __repr__(self) -> str:  # never the tokens
         return f"KeptGrant(org={self.org!r}, client_id={self.client_id!r}, user={self.username!r})"
 
     def usable(self, now: float) -> bool:
@@ -193,16 +198,17 @@ class KeptGrant:
 
 def parse_grant(data: Mapping[str, Any], org_url: str, client_id: str, now: float) -> KeptGrant:
     """The device-code grant's tokens, checked: an ID token of this org for this client,
-    and the device secret that the ``device_sso`` scope gives."""
-    _string(data, "access_token", 16384, pattern=_TOKEN)
+    and the device secret that the ``device_sso`` scope gives (kept :data:`KEEP_FOR` at
+    most) or, without it, the access token (kept for its own lifetime)."""
+    access_token = _string(data, "access_token", 16384, pattern=_TOKEN)
     id_token = _string(data, "id_token", 16384, pattern=_TOKEN)
-    if "device_secret" not in data:
-        raise OktaError(
-            "Okta approved the sign-in but returned no device secret",
-            hint="the OIDC app needs the Token Exchange and Refresh Token grant types "
-            "(scopes offline_access and device_sso); ask your Okta admin",
-        )
-    secret = _string(data, "device_secret", 1024, pattern=_TOKEN)
+    if "device_secret" in data:
+        actor = _string(data, "device_secret", 1024, pattern=_TOKEN)
+        actor_type, expires_at = DEVICE_SECRET_TYPE, now + KEEP_FOR
+    else:
+        lifetime = _integer(data, "expires_in", 1, 86400, 3600)
+        actor, actor_type = access_token, ACCESS_TOKEN_TYPE
+        expires_at = now + min(lifetime - EXPIRY_MARGIN, KEEP_FOR)
     claims = id_token_claims(id_token)
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or issuer.rstrip("/").lower() != org_url.rstrip("/").lower():
@@ -213,7 +219,7 @@ def parse_grant(data: Mapping[str, Any], org_url: str, client_id: str, now: floa
     username = claims.get("preferred_username") or claims.get("sub")
     if not isinstance(username, str) or not 0 < len(username) <= 256 or _CONTROL.search(username):
         raise OktaError("Okta's id_token names no usable user")
-    return KeptGrant(org_url, client_id, username, secret, id_token, now + KEEP_FOR)
+    return KeptGrant(org_url, client_id, username, actor, id_token, expires_at, actor_type)
 
 
 # -- keeping approvals ----------------------------------------------------------------------
@@ -293,7 +299,8 @@ class FileGrantStore:
                 "org": grant.org,
                 "client_id": grant.client_id,
                 "username": grant.username,
-                "device_secret": grant.device_secret,
+                "actor_token": grant.actor_token,
+                "actor_token_type": grant.actor_token_type,
                 "id_token": grant.id_token,
                 "expires_at": grant.expires_at,
             },
@@ -325,13 +332,15 @@ class FileGrantStore:
                 org=str(document["org"]),
                 client_id=str(document["client_id"]),
                 username=str(document["username"]),
-                device_secret=str(document["device_secret"]),
+                actor_token=str(document["actor_token"]),
                 id_token=str(document["id_token"]),
                 expires_at=float(document["expires_at"]),
+                actor_token_type=str(document["actor_token_type"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
-        return grant if grant.device_secret and grant.id_token else None
+        usable = grant.actor_token_type in (DEVICE_SECRET_TYPE, ACCESS_TOKEN_TYPE)
+        return grant if usable and grant.actor_token and grant.id_token else None
 
 
 def default_store(
@@ -433,10 +442,18 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def authorize(http: OktaHttp, client_id: str, trace: Trace | None = None) -> DeviceAuthorization:
+    """Start a device authorization. An app that does not grant ``offline_access`` and
+    ``device_sso`` (okta-aws-cli's setup) is asked again for the basic scopes."""
+    path = "/oauth2/v1/device/authorize"
     try:
-        data = post_form(
-            http, "/oauth2/v1/device/authorize", {"client_id": client_id, "scope": SCOPES}, trace
-        )
+        try:
+            data = post_form(http, path, {"client_id": client_id, "scope": SCOPES}, trace)
+        except OAuthError as exc:
+            if exc.error != "invalid_scope":
+                raise
+            if trace is not None:
+                trace("the OIDC app does not grant device_sso; asking for the basic scopes")
+            data = post_form(http, path, {"client_id": client_id, "scope": BASIC_SCOPES}, trace)
     except OAuthError as exc:
         raise _setup_error(exc, client_id) from None
     return parse_authorization(data, http.org_url)
@@ -522,8 +539,8 @@ def exchange(http: OktaHttp, grant: KeptGrant, app_id: str, trace: Trace | None 
         {
             "client_id": grant.client_id,
             "grant_type": TOKEN_EXCHANGE_GRANT,
-            "actor_token": grant.device_secret,
-            "actor_token_type": DEVICE_SECRET_TYPE,
+            "actor_token": grant.actor_token,
+            "actor_token_type": grant.actor_token_type,
             "subject_token": grant.id_token,
             "subject_token_type": ID_TOKEN_TYPE,
             "requested_token_type": WEB_SSO_TOKEN_TYPE,
@@ -555,8 +572,10 @@ def revoke(http: OktaHttp, grant: KeptGrant, trace: Trace | None = None) -> None
         "/oauth2/v1/revoke",
         {
             "client_id": grant.client_id,
-            "token": grant.device_secret,
-            "token_type_hint": "device_secret",
+            "token": grant.actor_token,
+            "token_type_hint": (
+                "device_secret" if grant.actor_token_type == DEVICE_SECRET_TYPE else "access_token"
+            ),
         },
         trace,
     )

@@ -15,6 +15,8 @@ okta-aws-cli and gimme-aws-creds on Identity Engine):
 * ``POST /oauth2/v1/token`` with the token-exchange grant (device secret + ID token →
   ``web_sso_token`` for ``audience=urn:okta:apps:<app id>``): the user must be assigned to
   that app; the ID token must have been issued to this client with this device secret.
+  Without ``device_sso`` the actor is the access token instead (okta-aws-cli's way), good
+  for that token's hour.
 * ``GET /login/token/sso?token=…`` → the SAML auto-submit form of the token's own app (a
   token is for one app and one use).
 * ``POST /oauth2/v1/revoke`` (``token``, ``client_id``, optional ``token_type_hint``): a
@@ -64,10 +66,13 @@ DEFAULT_CLIENT_ID = "0oadev1c3auth0r1z3d7"
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 DEVICE_SECRET_TYPE = "urn:x-oath:params:oauth:token-type:device-secret"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 WEB_SSO_TOKEN_TYPE = "urn:okta:oauth:token-type:web_sso_token"
-ORG_SCOPES = frozenset({"openid", "profile", "email", "offline_access", "device_sso"})
-ORG_SCOPES |= {"okta.apps.sso", "okta.apps.read", "okta.users.read.self"}
+ORG_SCOPES = frozenset(
+    {"openid", "profile", "email", "offline_access", "device_sso"}
+    | {"okta.apps.sso", "okta.apps.read", "okta.users.read.self"}
+)
 SLOW_DOWN_STEP = 5
 FORM_TYPE = "application/x-www-form-urlencoded"
 _USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # Okta's user codes: consonants, no vowels
@@ -96,6 +101,8 @@ class FakeClient:
 
     client_id: str = DEFAULT_CLIENT_ID
     grant_types: frozenset[str] = frozenset({DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT})
+    scopes: frozenset[str] = ORG_SCOPES
+    """The scopes granted to the app (okta.* ones on its "Okta API Scopes" tab)."""
     application_type: str = "native"
 
 
@@ -117,13 +124,16 @@ class DeviceTransaction:
 
 @dataclass
 class DeviceGrant:
-    """What an approval left at the org: the device secret and the ID tokens minted with it."""
+    """What an approval left at the org: its access token, its device secret (with the
+    ``device_sso`` scope) and the ID token minted with them."""
 
-    device_secret: str
+    access_token: str
+    device_secret: str | None
     client_id: str
     user: FakeUser
     sid: str
     scopes: tuple[str, ...]
+    access_expires_at: float
     revoked: bool = False
 
 
@@ -171,7 +181,7 @@ class FakeAuthorizationServer:
         self._lock = threading.RLock()
         self.transactions: dict[str, DeviceTransaction] = {}
         self.grants: dict[str, DeviceGrant] = {}
-        """Device secrets handed out → their grant."""
+        """Device secrets and access tokens handed out → their grant."""
         self.id_tokens: dict[str, DeviceGrant] = {}
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
@@ -262,7 +272,7 @@ class FakeAuthorizationServer:
         if DEVICE_CODE_GRANT not in client.grant_types:
             return _unauthorized_client(client)
         scopes = tuple(form["scope"].split())
-        if not scopes or any(s not in ORG_SCOPES for s in scopes):
+        if not scopes or any(s not in client.scopes for s in scopes):
             return oauth_error(
                 "invalid_scope",
                 "One or more scopes are not configured for the authorization server resource.",
@@ -362,19 +372,25 @@ class FakeAuthorizationServer:
     def _issue(
         self, client: FakeClient, user: FakeUser, scopes: tuple[str, ...]
     ) -> dict[str, object]:
+        access_token = self._jwt({"sub": user.user_id, "cid": client.client_id})
         body: dict[str, object] = {
             "token_type": "Bearer",
             "expires_in": 3600,
-            "access_token": self._jwt({"sub": user.user_id, "cid": client.client_id}),
+            "access_token": access_token,
             "scope": " ".join(scopes),
         }
-        self.access_tokens.add(str(body["access_token"]))
+        self.access_tokens.add(access_token)
         sid = "102" + _rand(22)
         secret = None
         if "device_sso" in scopes:
             secret = _b64url(secrets.token_bytes(32)) + "="
-            self.grants[secret] = DeviceGrant(secret, client.client_id, user, sid, scopes)
             body["device_secret"] = secret
+        grant = DeviceGrant(
+            access_token, secret, client.client_id, user, sid, scopes, self.okta.now() + 3600
+        )
+        self.grants[access_token] = grant
+        if secret is not None:
+            self.grants[secret] = grant
         if "offline_access" in scopes:
             body["refresh_token"] = _rand(43)
             self.refresh_tokens.add(str(body["refresh_token"]))
@@ -390,8 +406,7 @@ class FakeAuthorizationServer:
             claims["ds_hash"] = _b64url(hashlib.sha256(secret.encode()).digest()[:16])
         id_token = self._jwt(claims)
         body["id_token"] = id_token
-        if secret is not None:
-            self.id_tokens[id_token] = self.grants[secret]
+        self.id_tokens[id_token] = grant
         return body
 
     def _jwt(self, claims: Mapping[str, object]) -> str:
@@ -429,8 +444,10 @@ class FakeAuthorizationServer:
             return client
         if TOKEN_EXCHANGE_GRANT not in client.grant_types:
             return _unauthorized_client(client)
+        actor_type = form["actor_token_type"]
+        if actor_type not in (DEVICE_SECRET_TYPE, ACCESS_TOKEN_TYPE):
+            return oauth_error("invalid_request", "The 'actor_token_type' is not supported.")
         for name, wanted in (
-            ("actor_token_type", DEVICE_SECRET_TYPE),
             ("subject_token_type", ID_TOKEN_TYPE),
             ("requested_token_type", WEB_SSO_TOKEN_TYPE),
         ):
@@ -442,7 +459,12 @@ class FakeAuthorizationServer:
             )
         with self._lock:
             grant = self.grants.get(form["actor_token"])
-            if grant is None or grant.revoked:
+            if actor_type == DEVICE_SECRET_TYPE:
+                usable = grant is not None and grant.device_secret == form["actor_token"]
+            else:  # an access token, without device_sso: valid for its own hour only
+                usable = grant is not None and grant.access_token == form["actor_token"]
+                usable = usable and self.okta.now() < grant.access_expires_at
+            if grant is None or grant.revoked or not usable:
                 return oauth_error("invalid_grant", "The 'actor_token' is invalid or expired.")
             # An expired ID token is accepted while its device secret is valid (Okta docs).
             if self.id_tokens.get(form["subject_token"]) is not grant:
@@ -525,7 +547,10 @@ class FakeAuthorizationServer:
         with self._lock:
             grant = self.grants.get(token)
             if grant is not None and grant.client_id == client.client_id:
-                grant.revoked = True
+                if token == grant.device_secret:  # ends the grant: every token minted with it
+                    grant.revoked = True
+                else:
+                    grant.access_expires_at = 0
             self.refresh_tokens.discard(token)
             self.access_tokens.discard(token)
             self.revoked.append(token)

@@ -33,6 +33,7 @@ from tests.fakes.http import Request, Response, json_response
 from tests.fakes.oauth import (
     DEFAULT_CLIENT_ID,
     DEVICE_CODE_GRANT,
+    ORG_SCOPES,
     FakeAuthorizationServer,
     FakeClient,
 )
@@ -283,7 +284,8 @@ def test_the_kept_approval_is_private_and_per_org_user_and_client(org, user, sto
     assert store.load(okta.url, DEFAULT_CLIENT_ID, "bob@example.com") is None
     assert store.load(okta.url, "0oaother0client0id00", None) is None
     assert store.load("https://other.okta.com", DEFAULT_CLIENT_ID, None) is None
-    assert "device_secret" not in repr(grant) and grant.device_secret not in repr(grant)
+    assert grant.actor_token_type == device.DEVICE_SECRET_TYPE
+    assert grant.actor_token not in repr(grant) and grant.id_token not in repr(grant)
 
 
 def test_an_expired_kept_approval_is_forgotten(org, user, store) -> None:
@@ -300,14 +302,14 @@ def test_a_revoked_approval_is_forgotten_and_asked_for_again(org, user, store) -
     user.on_wait(1, oauth.approve)
     _sign_in(okta, user, store=store)
     [grant] = store.grants()
-    oauth.grants[grant.device_secret].revoked = True  # e.g. the admin ended it
+    oauth.grants[grant.actor_token].revoked = True  # e.g. the admin ended it
     user.waits.clear()
     user.on_wait(1, oauth.approve)
     screen = terminal()
     _sign_in(okta, user, store=store, screen=screen)
     assert len(oauth.transactions) == 2
     [fresh] = store.grants()
-    assert fresh.device_secret != grant.device_secret
+    assert fresh.actor_token != grant.actor_token
     assert "approve this sign-in" in shown(screen)
 
 
@@ -343,11 +345,11 @@ def test_logout_revokes_and_forgets(org, user, store) -> None:
     [grant] = store.grants()
     assert device.logout(store, org=okta.url) == 1
     assert store.grants() == []
-    assert oauth.grants[grant.device_secret].revoked
+    assert oauth.grants[grant.actor_token].revoked
     revoke = okta.last(path="/oauth2/v1/revoke")
     assert parse_qs(revoke.text) == {
         "client_id": [DEFAULT_CLIENT_ID],
-        "token": [grant.device_secret],
+        "token": [grant.actor_token],
         "token_type_hint": ["device_secret"],
     }
     http = OktaHttp(okta.url, timeout=5)
@@ -378,7 +380,7 @@ def test_the_requests_are_exactly_what_okta_documents(org, user, store) -> None:
     assert parse_qs(polls.text)["grant_type"] == [DEVICE_CODE_GRANT]
     sent = parse_qs(exchange.text)
     [grant] = store.grants()
-    assert sent["actor_token"] == [grant.device_secret]
+    assert sent["actor_token"] == [grant.actor_token]
     assert sent["subject_token"] == [grant.id_token]
     assert sent["requested_token_type"] == ["urn:okta:oauth:token-type:web_sso_token"]
     assert sent["audience"] == [f"urn:okta:apps:{DEFAULT_APP_INSTANCE}"]
@@ -394,7 +396,7 @@ def test_the_trace_names_steps_and_never_a_token(org, user, store) -> None:
     _sign_in(okta, user, store=store, trace=lines.append, app_url=_app_b(okta))
     text = "\n".join(lines)
     [grant] = store.grants()
-    secrets = [grant.device_secret, grant.id_token, *oauth.web_sso_tokens, *oauth.access_tokens]
+    secrets = [grant.actor_token, grant.id_token, *oauth.web_sso_tokens, *oauth.access_tokens]
     secrets += [tx.device_code for tx in oauth.transactions.values()]
     assert "POST /oauth2/v1/device/authorize → 200" in text
     assert "POST /oauth2/v1/token → 400 authorization_pending" not in text  # approved at once
@@ -481,12 +483,23 @@ def test_an_unusable_id_token_is_refused(org, claims, message) -> None:
         device.parse_grant(data, okta.url, DEFAULT_CLIENT_ID, 0)
 
 
-def test_no_device_secret_says_what_the_admin_must_grant(org) -> None:
-    okta, _ = org
-    claims = {"iss": okta.url, "aud": DEFAULT_CLIENT_ID, "preferred_username": "a"}
-    with pytest.raises(OktaError, match="no device secret") as info:
-        device.parse_grant({"access_token": "a", "id_token": _jwt(claims)}, okta.url, "x", 0)
-    assert "device_sso" in (info.value.hint or "")
+def test_an_app_without_device_sso_uses_the_access_token_for_its_hour(org, user, store) -> None:
+    okta, oauth = org
+    oauth.clients[DEFAULT_CLIENT_ID].scopes = ORG_SCOPES - {"device_sso", "offline_access"}
+    user.on_wait(1, oauth.approve)
+    _sign_in(okta, user, store=store)
+    scopes = [parse_qs(r.text)["scope"][0] for r in okta.find(path="/oauth2/v1/device/authorize")]
+    assert scopes == [device.SCOPES, device.BASIC_SCOPES]
+    [grant] = store.grants()
+    assert grant.actor_token_type == device.ACCESS_TOKEN_TYPE
+    assert grant.actor_token in oauth.access_tokens
+    assert _sign_in(okta, user, store=store, app_url=_app_b(okta)) is not None
+    assert len(oauth.transactions) == 1  # the second app within the hour: no approval
+    okta.advance(3600)  # the access token's hour is over: Okta refuses it, okenv asks again
+    user.waits.clear()
+    user.on_wait(1, oauth.approve)
+    _sign_in(okta, user, store=store, app_url=_app_b(okta))
+    assert len(oauth.transactions) == 2
 
 
 def test_an_oversized_answer_is_refused(org, user, store) -> None:
