@@ -728,7 +728,8 @@ def _exchange_error(exc: OAuthError, app_id: str) -> OkenvError:
     if exc.error in ("access_denied", "invalid_target"):
         return OktaError(
             f"Okta will not sign you in to the AWS app {app_id} ({words})",
-            hint="check that app_url is the AWS app's embed link and that you are assigned to it",
+            hint="check that app_url is the AWS app's embed link and that you are assigned to "
+            "it; the app's Sign On settings must name oidc_client_id as Allowed Web SSO Client",
         )
     if exc.error in ("unauthorized_client", "invalid_client", "invalid_scope"):
         return OktaError(

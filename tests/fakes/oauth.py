@@ -13,8 +13,10 @@ okta-aws-cli and gimme-aws-creds on Identity Engine):
   5 s), ``access_denied``, ``expired_token``; then the tokens (``device_secret`` with the
   ``device_sso`` scope, ``refresh_token`` with ``offline_access``).
 * ``POST /oauth2/v1/token`` with the token-exchange grant (device secret + ID token →
-  ``web_sso_token`` for ``audience=urn:okta:apps:<app id>``): the user must be assigned to
-  that app; the ID token must have been issued to this client with this device secret.
+  ``web_sso_token`` for ``audience=urn:okta:apps:<app id>``): the app's "Allowed Web SSO
+  Client" must be this client and the user assigned to the app; the ID token must have
+  been issued to this client with this device secret (``device_sso`` gives one only
+  together with ``offline_access``).
   Without ``device_sso`` the actor is the access token instead (okta-aws-cli's way), good
   for that token's hour.
 * ``GET /login/token/sso?token=…`` → the SAML auto-submit form of the token's own app (a
@@ -23,7 +25,9 @@ okta-aws-cli and gimme-aws-creds on Identity Engine):
   revoked device secret exchanges nothing more.
 
 Every body is form-encoded and checked like Okta checks it: a missing or unknown parameter
-is ``invalid_request`` in OAuth's error shape (``{"error", "error_description"}``).
+is ``invalid_request`` in OAuth's error shape (``{"error", "error_description"}``). The
+error codes are Okta's; the descriptions are modelled on its style, not copied from a
+sample (none is published for most of them).
 
 The user's browser is the test: ``approve(user_code)`` / ``deny(user_code)`` (or a POST to
 the test-only ``/__test__/activate``). Mount it on a :class:`tests.fakes.okta.FakeOkta`::
@@ -172,6 +176,8 @@ class FakeAuthorizationServer:
             dict(apps) if apps is not None else {okta.app_instance: None}
         )
         self.assignments: dict[str, set[str]] = {}
+        self.web_sso_clients: dict[str, str] = {}
+        """App id → its "Allowed Web SSO Client" (Sign On tab); unset = the default client."""
         self.expires_in = expires_in
         self.interval = interval
         self.web_sso_lifetime = web_sso_lifetime
@@ -382,7 +388,7 @@ class FakeAuthorizationServer:
         self.access_tokens.add(access_token)
         sid = "102" + _rand(22)
         secret = None
-        if "device_sso" in scopes:
+        if "device_sso" in scopes and "offline_access" in scopes:  # both, or no secret
             secret = _b64url(secrets.token_bytes(32)) + "="
             body["device_secret"] = secret
         grant = DeviceGrant(
@@ -477,6 +483,11 @@ class FakeAuthorizationServer:
             app_id = audience.removeprefix("urn:okta:apps:")
             if not audience.startswith("urn:okta:apps:") or app_id not in self.apps:
                 return oauth_error("invalid_target", "The 'audience' is invalid.")
+            if self.web_sso_clients.get(app_id, DEFAULT_CLIENT_ID) != client.client_id:
+                return oauth_error(
+                    "invalid_target",
+                    "The client is not the allowed web SSO client of the requested audience.",
+                )
             if not self.is_assigned(grant.user, app_id):
                 return oauth_error(
                     "access_denied", "User is not assigned to the client application."

@@ -324,6 +324,16 @@ def test_an_app_the_user_is_not_assigned_to_is_refused(org, user, store) -> None
     assert len(store.grants()) == 1  # the approval itself is still good
 
 
+def test_an_app_that_does_not_allow_this_client_is_refused(org, user, store) -> None:
+    okta, oauth = org
+    oauth.web_sso_clients[APP_B] = "0oasomeother0client0"
+    user.on_wait(1, oauth.approve)
+    _sign_in(okta, user, store=store)
+    with pytest.raises(OktaError, match="allowed web SSO client") as info:
+        _sign_in(okta, user, store=store, app_url=_app_b(okta))
+    assert "assigned" in (info.value.hint or "")
+
+
 def test_a_web_sso_token_opens_its_own_app_once(org, user, store) -> None:
     okta, oauth = org
     user.on_wait(1, oauth.approve)
