@@ -367,6 +367,10 @@ class OAuthError(OktaError):
         self.status = status
 
 
+class RateLimited(OktaError):
+    """HTTP 429 without an OAuth error body (while polling: one more ``slow_down``)."""
+
+
 def post_form(
     http: OktaHttp, path: str, form: Mapping[str, str], trace: Trace | None = None
 ) -> dict[str, Any]:
@@ -413,7 +417,7 @@ def post_form(
         return_text = shown(description) if isinstance(description, str) else ""
         raise OAuthError(shown(data["error"], 60), return_text, status_code)
     if status_code == 429:
-        raise OktaError("Okta's rate limit was hit", hint="wait a minute before trying again")
+        raise RateLimited("Okta's rate limit was hit", hint="wait a minute before trying again")
     raise OktaError(f"Okta answered HTTP {status_code} to {path}")
 
 
@@ -512,6 +516,8 @@ def wait_for_approval(
                         interval += SLOW_DOWN_STEP
                         continue
                     raise _poll_error(exc, auth) from None
+                except RateLimited:
+                    interval += SLOW_DOWN_STEP
     except KeyboardInterrupt:
         raise Interrupted("interrupted; the code was not approved") from None
 

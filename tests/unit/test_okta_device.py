@@ -186,6 +186,15 @@ def test_slow_down_adds_five_seconds_to_every_later_poll(org, user, store) -> No
     assert tx.polls == 3
 
 
+def test_a_rate_limited_poll_slows_down_too(org, user, store) -> None:
+    okta, oauth = org
+    oauth.interval = 2
+    okta.fail(r"/oauth2/v1/token", 429, times=1)
+    user.on_wait(2, oauth.approve)
+    _sign_in(okta, user, store=store)
+    assert user.waits == [2, 7]
+
+
 def test_denial_is_an_authentication_error_with_oktas_words(org, user, store) -> None:
     okta, oauth = org
     user.on_wait(1, oauth.deny)
