@@ -75,7 +75,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 Trace = Callable[[str], None]
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-OpenUrl = Callable[[str], None]
+OpenUrl = Callable[[str], bool]  # True when a browser was started
 
 
 # -- values from outside ------------------------------------------------------------------
@@ -711,11 +711,9 @@ def _approve(
     auth = authorize(http, client_id, trace)
     opened = False
     if open_url is not None:
-        try:
-            open_url(auth.verification_uri_complete or auth.verification_uri)
-            opened = True
-        except OkenvError as exc:
-            prompter.info(f"okenv: could not open a browser: {exc.message}")
+        opened = open_url(auth.verification_uri_complete or auth.verification_uri)
+        if not opened:
+            prompter.info("okenv: could not start a browser here; open the URL yourself")
     show(prompter, auth, opened=opened)
     data = wait_for_approval(
         http, client_id, auth, prompter=prompter, sleep=sleep, clock=clock, trace=trace

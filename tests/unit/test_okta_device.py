@@ -96,7 +96,7 @@ def _sign_in(
     screen: ScriptedPrompter | None = None,
     app_url: str | None = None,
     username: str | None = None,
-    open_url: Callable[[str], None] | None = None,
+    open_url: Callable[[str], bool] | None = None,
     trace: Callable[[str], None] | None = None,
 ) -> object:
     return device.sign_in(
@@ -244,12 +244,26 @@ def test_no_terminal_and_nothing_kept_fails_before_asking_okta(org, user, store)
 def test_open_url_gets_the_complete_url(org, user, store) -> None:
     okta, oauth = org
     opened: list[str] = []
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
     screen = terminal()
     user.on_wait(1, oauth.approve)
-    _sign_in(okta, user, store=store, screen=screen, open_url=opened.append)
+    _sign_in(okta, user, store=store, screen=screen, open_url=browser)
     tx = next(iter(oauth.transactions.values()))
     assert opened == [f"{okta.url}/activate?user_code={tx.user_code}"]
     assert "opened it in this machine's browser" in shown(screen)
+
+
+def test_no_browser_to_open_still_shows_the_code(org, user, store) -> None:
+    okta, oauth = org
+    screen = terminal()
+    user.on_wait(1, oauth.approve)
+    _sign_in(okta, user, store=store, screen=screen, open_url=lambda url: False)
+    assert "could not start a browser" in shown(screen)
+    assert "code   " in shown(screen) and "opened it" not in shown(screen)
 
 
 def test_approval_by_another_user_than_the_profiles_is_refused(org, user, store) -> None:
