@@ -414,8 +414,8 @@ def post_form(
         return data or {}
     if data is not None and isinstance(data.get("error"), str):
         description = data.get("error_description")
-        return_text = shown(description) if isinstance(description, str) else ""
-        raise OAuthError(shown(data["error"], 60), return_text, status_code)
+        words = shown(description) if isinstance(description, str) else ""
+        raise OAuthError(shown(data["error"], 60), words, status_code)
     if status_code == 429:
         raise RateLimited("Okta's rate limit was hit", hint="wait a minute before trying again")
     raise OktaError(f"Okta answered HTTP {status_code} to {path}")
