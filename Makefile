@@ -30,17 +30,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check okenv tests bench
+	$(BIN)/ruff check okenv tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## completions: regenerate the committed completion scripts from the command tree
+## completions: regenerate completions/ from the command tree (tools/completions.py)
 completions: $(STAMP)
-	$(BIN)/okenv completions bash > completions/okenv.bash
-	$(BIN)/okenv completions zsh > completions/_okenv
-	$(BIN)/okenv completions fish > completions/okenv.fish
-	$(BIN)/okenv completions powershell > completions/okenv.ps1
+	$(BIN)/python -m tools.completions
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

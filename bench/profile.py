@@ -30,7 +30,7 @@ OKENV = str(PROJECT_BIN / "okenv")
 REPEAT = 5
 
 IMPORTS = [
-    ("okenv.fast", "the entry point (cached path)"),
+    ("okenv.main", "the entry point (cached path)"),
     ("okenv.cli", "okenv's CLI: typer + okenv's light modules"),
     ("typer", "typer alone"),
     ("click", "click alone"),
@@ -173,7 +173,7 @@ if MODE == "no-preload":
         def join(self):
             pass
     okenv.login._preload_sts = lambda: _Done()
-from okenv.fast import main
+from okenv.main import main
 try:
     main(["credential-process", PROFILE])
 except SystemExit:
@@ -246,7 +246,7 @@ sys.path.insert(0, PYI_DIR)
 from pyinstrument import Profiler
 
 def login():
-    from okenv.fast import main
+    from okenv.main import main
     try:
         main(["credential-process", PROFILE])
     except SystemExit:

@@ -1,3 +1,3 @@
-from okenv.fast import main
+from okenv.main import main
 
 main()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from okenv import __version__
 from okenv.errors import OkenvError
 from okenv.memory import AwsMemory
+from okenv.rolepage import parse_signin_page
 from okenv.saml import SamlAssertion
-from okenv.signin import parse_signin_page, signin_post_url
+from okenv.urls import signin_post_url
 
 __all__ = ["account_aliases"]
 
@@ -24,28 +24,31 @@ FALLBACK = "showing account ids instead"
 def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say | None) -> str:
     import requests
 
-    from okenv.tls import verify
+    from okenv.limits import MAX_PAGE, Expired, bounded_request
 
     if trace:
         trace(f"POST {url} (SAMLResponse=<redacted>) for the account aliases")
     try:
-        response = requests.post(
+        response = bounded_request(
+            "POST",
             url,
-            data={"SAMLResponse": assertion.encoded, "RelayState": ""},
-            headers={"User-Agent": f"okenv/{__version__}", "Accept": "text/html"},
             timeout=timeout,
-            verify=verify(),
-            allow_redirects=False,  # the page is the answer; a redirect is not followed
+            cap=MAX_PAGE,
+            what=url,
+            data={"SAMLResponse": assertion.encoded, "RelayState": ""},
+            headers={"Accept": "text/html"},
         )
+    except Expired:
+        raise OkenvError(f"{url} did not answer within {timeout:g} s") from None
     except requests.RequestException as exc:
         raise OkenvError(f"could not reach {url}: {type(exc).__name__}") from None
-    with response:
-        if trace:
-            trace(f"-> HTTP {response.status_code} ({len(response.content)} bytes)")
-        if response.status_code != 200:
-            raise OkenvError(f"{url} answered HTTP {response.status_code}")
-        response.encoding = response.encoding or "utf-8"
-        return response.text
+    if trace:
+        trace(f"-> HTTP {response.status_code} ({len(response.content)} bytes)")
+    if response.status_code != 200:
+        raise OkenvError(f"{url} answered HTTP {response.status_code}")
+    response.encoding = response.encoding or "utf-8"
+    text: str = response.text
+    return text
 
 
 def account_aliases(

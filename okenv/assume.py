@@ -17,14 +17,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from okenv.config import MAX_DURATION, Profile
+from okenv.config import CHAINED_MAX, MAX_DURATION, Profile
 from okenv.credentials import Credentials
 from okenv.errors import ConfigError, DurationTooLongError
 from okenv.memory import AwsMemory
-from okenv.saml import Role, SamlAssertion, default_region
-from okenv.signin import account_label, partition_of_region
+from okenv.partitions import PARTITION_PATTERN, default_region, partition_of_region
+from okenv.rolepage import account_label
+from okenv.saml import Role, SamlAssertion
 
 __all__ = [
+    "CHAINED_MAX",
     "STANDARD_DURATIONS",
     "assume",
     "check_profile",
@@ -37,9 +39,8 @@ __all__ = [
 Say = Callable[[str], None]
 
 STANDARD_DURATIONS = (43200, 28800, 14400, 7200, 3600, 900)
-CHAINED_MAX = 3600
-_CHAIN_ROLE = re.compile(r"arn:(aws|aws-us-gov|aws-cn):iam::\d{12}:role/[\w+=,.@/-]+")
-_SESSION_NAME_BAD = re.compile(r"[^\w+=,.@-]")
+_CHAIN_ROLE = re.compile(rf"arn:({PARTITION_PATTERN}):iam::[0-9]{{12}}:role/[A-Za-z0-9_+=,.@/-]+")
+_SESSION_NAME_BAD = re.compile(r"[^A-Za-z0-9_+=,.@-]")
 
 
 def format_duration(seconds: int) -> str:
@@ -173,7 +174,7 @@ def check_profile(profile: Profile) -> None:
             hint="use arn:aws:iam::123456789012:role/Name",
         )
     name = profile.assume_role_session_name
-    if name is not None and not re.fullmatch(r"[\w+=,.@-]{2,64}", name):
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9_+=,.@-]{2,64}", name):
         raise ConfigError(
             f"assume_role_session_name {name!r} is not a valid role session name",
             hint="use 2-64 characters of letters, digits and _+=,.@-",

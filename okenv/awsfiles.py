@@ -5,19 +5,28 @@ for tools that read profiles. :func:`set_sections` is the pure edit: it rewrites
 credential keys of the named sections (appending a section that does not exist yet) and
 keeps every other byte — comments, order, blank lines, other profiles, line endings, even
 bytes that are not UTF-8. :func:`write_credentials_file` does the I/O: read, edit, write a
-0600 temporary file next to it, fsync, rename (a symlinked file is updated at its target).
+0600 temporary file next to it, fsync, rename.
+
+Lines are split exactly as botocore's INI reader splits them (``\n``, ``\r\n``, ``\r``;
+not ``str.splitlines``, which also breaks on form feeds and U+2028), and no value with a
+line break or control character is ever written: otherwise a value could start a section of
+its own (a ``[default]`` with a ``credential_process``). A symlink at the path is followed
+only when it and its target belong to this user (or root) and the target is a regular file:
+a link planted by another user in a shared directory is refused.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import ConfigError, UsageError
 from okenv.files import write_private
+from okenv.store import make_private_dirs
 
 __all__ = [
     "OWNED_KEYS",
@@ -39,6 +48,10 @@ _HEADER = re.compile(r"^[ \t]*\[(?P<name>[^\]\r\n]*)\][ \t]*(?:[#;].*)?$")
 _KEY = re.compile(r"^[ \t]*(?P<key>[^=:\s#;\[][^=:]*?)[ \t]*[=:]")
 _NAME_OK = re.compile(r"^[A-Za-z0-9_+=,.@:/-]+$")
 _MAX_SIZE = 16 * 1024 * 1024
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # botocore's (universal newlines)
+_UNSAFE_VALUE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MAX_LINKS = 40
+_LINK_HINT = "remove the link, or point AWS_SHARED_CREDENTIALS_FILE at your own file"
 
 
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
@@ -83,8 +96,15 @@ def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
     of duplicate sections gets the values, later duplicates lose the owned keys. Missing
     sections are appended at the end, after a blank line.
     """
+    for name, values in sections.items():
+        for owned, value in values.items():
+            if _UNSAFE_VALUE.search(owned + value):
+                raise ConfigError(
+                    f"refusing to write {owned} of [{name}] into the AWS credentials file: "
+                    "it contains a line break or a control character"
+                )
     newline = _newline(text)
-    lines = text.splitlines(keepends=True)
+    lines: list[str] = _LINE.findall(text)
     out: list[str] = []
     current: str | None = None
     written: set[str] = set()
@@ -133,10 +153,9 @@ def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]
     """
     for name in sections:
         profile_name(name)
-    target = Path(os.path.realpath(path))
+    target = _safe_target(path)
     try:
-        if not target.parent.exists():
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         try:
             if target.stat().st_size > _MAX_SIZE:
                 raise ConfigError(f"{target} is too large to be an AWS credentials file")
@@ -151,3 +170,40 @@ def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]
             f"cannot write the AWS credentials file {target}: {exc.strerror or exc}"
         ) from None
     return target
+
+
+def _owner_ok(st: os.stat_result) -> bool:
+    return st.st_uid in (os.getuid(), 0)
+
+
+def _safe_target(path: Path) -> Path:
+    """The file to write for ``path``: ``path`` itself, or the end of its symlinks when every
+    link and the target belong to this user or root and the target is a regular file."""
+    current = Path(os.path.abspath(path))
+    for _ in range(_MAX_LINKS):
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return current  # a new file (or the missing target of one's own link)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the AWS credentials file {path}: {exc.strerror}"
+            ) from None
+        if not stat.S_ISLNK(st.st_mode):
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(f"the AWS credentials file {current} is not a regular file")
+            if current != Path(os.path.abspath(path)) and not _owner_ok(st):
+                raise ConfigError(
+                    f"refusing to write the AWS credentials file: {path} links to {current}, "
+                    f"which belongs to another user (uid {st.st_uid})",
+                    hint=_LINK_HINT,
+                )
+            return current
+        if not _owner_ok(st):
+            raise ConfigError(
+                f"refusing to follow the symlink {current}: it belongs to another user "
+                f"(uid {st.st_uid})",
+                hint=_LINK_HINT,
+            )
+        current = Path(os.path.abspath(current.parent / os.readlink(current)))
+    raise ConfigError(f"too many symlinks at the AWS credentials file {path}")

@@ -5,7 +5,6 @@ Precedence: flags > environment > ``[profiles.NAME]`` > ``[defaults]`` > built-i
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -15,12 +14,16 @@ from urllib.parse import urlsplit
 
 from okenv.digest import sha256_hex
 from okenv.errors import ConfigError, UsageError
+from okenv.urls import check_url, redact_userinfo
 
-FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware")
+FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn")
+FACTOR_ALIASES = {"security-key": "webauthn"}
 ENGINES = ("auto", "classic", "idx")
 MIN_DURATION = 900
 MAX_DURATION = 43200
+CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 DEFAULT_DURATION = 3600
+MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config is a few KiB
 
 # key → expected TOML type(s); anything else in a profile draws a warning, not a failure.
 KNOWN_KEYS: dict[str, tuple[type, ...]] = {
@@ -36,6 +39,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "aws_profile": (str,),
     "engine": (str,),
     "timeout": (int, float),
+    "okta_keep_signed_in": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -58,6 +62,7 @@ class Profile(NamedTuple):
     aws_profile: str | None = None  # section of the AWS credentials file `okenv login` fills
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
+    okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
 
     @property
     def org_url(self) -> str:
@@ -105,37 +110,39 @@ def parse_duration(value: str | int) -> int:
     return seconds
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_org_url(url: str, what: str = "app_url") -> None:
-    """https only, except on a loopback host (local testing)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    """https only, except on a loopback host (local testing); no userinfo, no backslash."""
+    if not url.strip().lower().startswith(("https://", "http://")):
         raise ConfigError(
-            f"{what} is not a URL: {url!r}",
+            f"{what} is not a URL: {redact_userinfo(url)!r}",
             hint="copy the AWS app's embed link from the Okta dashboard",
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(
-            f"{what} must use https: {url}", hint="http:// is accepted only on loopback hosts"
-        )
+    check_url(url, what)
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    """Parse the TOML file; a missing file is an empty config."""
+    """Parse the TOML file; a missing file is an empty config.
+
+    Only a regular file of at most :data:`MAX_CONFIG_SIZE` is read, without blocking: an
+    ``OKENV_CONFIG`` naming a FIFO or a device is an error, never a hang (completion reads
+    the config on every TAB)."""
+    from okenv.files import NotRegularFile, TooLarge, read_regular
+
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CONFIG_SIZE)
     except FileNotFoundError:
         return {}
+    except NotRegularFile:
+        raise ConfigError(
+            f"cannot read config file {path}: it is not a regular file",
+            hint="point OKENV_CONFIG at a TOML file",
+        ) from None
+    except TooLarge:
+        raise ConfigError(
+            f"cannot read config file {path}: it is larger than {MAX_CONFIG_SIZE // 1024} KiB"
+        ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -172,8 +179,9 @@ def _check_table(
         types = KNOWN_KEYS.get(key)
         if types is None:
             warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
-        elif not isinstance(value, types) or isinstance(value, bool):
-            kind = " or ".join({str: "string", int: "integer", float: "number"}[t] for t in types)
+        elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+            kind = " or ".join(names[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
@@ -212,6 +220,7 @@ def resolve_profile(
         )
     check_org_url(app_url)
     factor = str(merged.get("factor", "auto")).lower()
+    factor = FACTOR_ALIASES.get(factor, factor)
     if factor not in FACTORS and not factor.endswith("-totp"):
         raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
     engine = str(merged.get("engine", "auto")).lower()
@@ -234,4 +243,5 @@ def resolve_profile(
         external_id=merged.get("external_id") or None,
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
+        okta_keep_signed_in=merged.get("okta_keep_signed_in"),
     )

@@ -12,25 +12,26 @@ import json
 from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
-from okenv import __version__
 from okenv.credentials import Credentials
 from okenv.errors import NetworkError, ServiceError
+from okenv.partitions import PARTITIONS
 from okenv.redact import redact_url
-from okenv.signin import CONSOLE_URLS, signin_base_url
+from okenv.urls import signin_base_url
 
 __all__ = ["console_destination", "login_url", "signin_token", "signin_token_url"]
 
 ISSUER = "okenv"
+NETWORK_HINT = "check your network connection and proxy settings"
 Say = Callable[[str], None]
 
 
 def _partition(creds: Credentials) -> str:
     parts = creds.role_arn.split(":")
-    return parts[1] if len(parts) > 2 and parts[1] in CONSOLE_URLS else "aws"
+    return parts[1] if len(parts) > 2 and parts[1] in PARTITIONS else "aws"
 
 
 def console_destination(creds: Credentials, region: str | None) -> str:
-    base = CONSOLE_URLS[_partition(creds)]
+    base = PARTITIONS[_partition(creds)].console_url
     if region:
         return f"{base}console/home?{urlencode({'region': region})}"
     return base
@@ -74,38 +75,37 @@ def signin_token(
     """Ask the federation endpoint for a sign-in token for ``creds``."""
     import requests
 
-    from okenv.tls import verify
+    from okenv.limits import MAX_JSON, Expired, bounded_request
 
     url = signin_token_url(creds, environ)
     host = urlsplit(url).netloc
     if trace:
         trace(f"GET {redact_url(url)}")
     try:
-        response = requests.get(
-            url,
-            timeout=timeout,
-            verify=verify(),
-            allow_redirects=False,
-            headers={"User-Agent": f"okenv/{__version__}"},
+        response = bounded_request(
+            "GET", url, timeout=timeout, cap=MAX_JSON, what=f"the AWS federation endpoint at {host}"
         )
+    except Expired:
+        raise NetworkError(
+            f"the AWS federation endpoint at {host} did not answer within {timeout:g} s",
+            hint=NETWORK_HINT,
+        ) from None
     except requests.RequestException as exc:
         raise NetworkError(
             f"could not reach the AWS federation endpoint at {host}: {type(exc).__name__}",
-            hint="check your network connection and proxy settings",
+            hint=NETWORK_HINT,
         ) from None
-    with response:
-        if trace:
-            trace(f"-> HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise ServiceError(
-                f"the AWS federation endpoint refused the credentials (HTTP "
-                f"{response.status_code})",
-                hint="the credentials may have expired: run again with --force",
-            )
-        try:
-            token = response.json().get("SigninToken")
-        except (ValueError, AttributeError):
-            token = None
+    if trace:
+        trace(f"-> HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise ServiceError(
+            f"the AWS federation endpoint refused the credentials (HTTP {response.status_code})",
+            hint="the credentials may have expired: run again with --force",
+        )
+    try:
+        token = response.json().get("SigninToken")
+    except (ValueError, AttributeError):
+        token = None
     if not isinstance(token, str) or not token:
         raise ServiceError("the AWS federation endpoint answered without a SigninToken")
     return token

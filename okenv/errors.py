@@ -4,7 +4,8 @@
     ├── UsageError                  (exit 2)  bad flag, unknown profile
     │   └── ConfigError             (exit 2)  bad TOML, missing key, bad value
     ├── AuthenticationError         (exit 3)  password, MFA, lockout, no terminal to ask on
-    │   └── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    │   ├── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    │   └── SecurityKeyError        (exit 3)  no key, key not registered, PIN blocked, no touch
     ├── AuthorizationError          (exit 4)  role not granted, STS AccessDenied
     │   └── RoleNotFoundError       (exit 4)
     ├── ServiceError                (exit 5)  Okta or AWS failed or answered the unexpected
@@ -18,19 +19,24 @@
     └── Interrupted                 (exit 130) Ctrl-C
 
 Each error carries a one-line ``message`` (what happened) and an optional ``hint`` (what to
-do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes.
+do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes. Both are
+passed through :func:`okenv.text.printable` here, once: a message may quote Okta or AWS,
+and no caller can forget to strip a control character from it.
 """
 
 from __future__ import annotations
+
+from okenv.text import printable
 
 
 class OkenvError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = None if hint is None else printable(hint)
 
     def __str__(self) -> str:
         return self.message
@@ -54,6 +60,10 @@ class AuthenticationError(OkenvError):
 
 class NoInputError(AuthenticationError):
     pass
+
+
+class SecurityKeyError(AuthenticationError):
+    """No security key could answer; another enrolled factor may be picked instead."""
 
 
 class AuthorizationError(OkenvError):

@@ -32,13 +32,16 @@ class Secrets:
 
     password: str | None = None
     totp_secret: str | None = None
+    security_answer: str | None = None
 
     @classmethod
     def from_environment(cls) -> Secrets:
-        """``OKENV_PASSWORD`` and ``OKENV_TOTP_SECRET`` (empty = not set)."""
+        """``OKENV_PASSWORD``, ``OKENV_TOTP_SECRET`` and ``OKENV_SECURITY_ANSWER`` (empty =
+        not set)."""
         return cls(
             password=os.environ.get("OKENV_PASSWORD") or None,
             totp_secret=os.environ.get("OKENV_TOTP_SECRET") or None,
+            security_answer=os.environ.get("OKENV_SECURITY_ANSWER") or None,
         )
 
 
@@ -62,6 +65,7 @@ def fetch_assertion(
         username=username,
         password=password,
         totp_secret=secrets.totp_secret,
+        security_answer=secrets.security_answer,
         prompter=prompter,
         options=okta or OktaOptions.from_environment(),
         trace=trace,

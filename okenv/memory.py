@@ -1,6 +1,7 @@
 """What okenv remembers about AWS between logins (not secrets): account aliases, and the
 longest session each role accepted. Kept for a week, as one private document in the cache
-directory (``aws-memory.json``); ``okenv logout`` without a profile forgets it too."""
+directory (``aws-memory.json``, in the credential cache's :class:`okenv.store.PrivateStore`);
+``okenv logout`` without a profile forgets it too."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ VERSION = 1
 
 class AwsMemory:
     def __init__(self, cache: CredentialCache, *, now: Callable[[], float] = time.time) -> None:
-        self._cache = cache
+        self._files = cache.files
         self._now = now
 
     def _load(self) -> dict[str, Any]:
-        document = self._cache.load_document(STATE_NAME)
+        document = self._files.read(STATE_NAME)
         if not isinstance(document, dict) or document.get("version") != VERSION:
             return {"version": VERSION, "accounts": {}, "max_duration": {}}
         for table in ("accounts", "max_duration"):
@@ -40,13 +41,13 @@ class AwsMemory:
         return 0 <= self._now() - seen < MEMORY_TTL
 
     def _update(self, table: str, changes: Mapping[str, dict[str, Any]]) -> None:
-        with self._cache.lock(STATE_NAME):
+        with self._files.lock(STATE_NAME):
             document = self._load()
             current: dict[str, Any] = document[table]
             for key in [k for k, v in current.items() if not self._fresh(v)]:
                 del current[key]
             current.update(changes)
-            self._cache.store_document(STATE_NAME, document)
+            self._files.write(STATE_NAME, document)
 
     # -- account aliases ---------------------------------------------------------------------
 

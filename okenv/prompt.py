@@ -4,6 +4,10 @@ stdout may be captured by ``eval $(okenv prod)`` or by an SDK running ``credenti
 so prompts are read from and written to the controlling terminal (``/dev/tty``), which works
 even when stdin and stdout are redirected. Without a terminal, or under ``--no-input``, a
 prompt is an error that says what was needed.
+
+Every text shown here — labels, menu titles and options, info and status lines — may carry
+what Okta or AWS sent (factor labels, the security question, role names, messages), so each
+goes through :func:`okenv.text.printable` on its way to the terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from okenv.errors import Interrupted, NoInputError, UsageError
+from okenv.text import printable
 
 CHOICE_TRIES = 5
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -84,7 +89,7 @@ class _Spinner:
 
     def __init__(self, owner: TerminalPrompter, message: str) -> None:
         self._owner = owner
-        self._message = message
+        self._message = printable(message)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="okenv-spinner", daemon=True)
         self._frame = 0
@@ -112,16 +117,17 @@ class _Spinner:
         self._owner._write(_CLEAR_LINE + _SHOW_CURSOR)
 
     def update(self, message: str) -> None:
-        self._message = message
+        self._message = printable(message)
         self._draw()
 
     def note(self, message: str) -> None:
-        self._owner._write(_CLEAR_LINE + message.rstrip("\n") + "\n")
+        self._owner._write(_CLEAR_LINE + printable(message.rstrip("\n")) + "\n")
         self._draw()
 
 
 def _render_label(label: str) -> str:
     """``"Password"`` → ``"Password: "``; a label that ends in a space is used as is."""
+    label = printable(label)
     if not label or label[-1].isspace():
         return label
     return f"{label} " if label.endswith((":", "?")) else f"{label}: "
@@ -240,7 +246,8 @@ class TerminalPrompter:
         if len(options) == 1:
             return 0
         width = len(str(len(options)))
-        lines = [title] + [f"  {n:>{width}}) {text}" for n, text in enumerate(options, 1)]
+        lines = [printable(title)]
+        lines += [f"  {n:>{width}}) {printable(text)}" for n, text in enumerate(options, 1)]
         self._write("\n".join(lines) + "\n")
         for _ in range(CHOICE_TRIES):
             answer = self.ask(f"Choose [1-{len(options)}]: ")
@@ -254,7 +261,7 @@ class TerminalPrompter:
         if self._spinner is not None:
             self._spinner.note(message)
             return
-        self._write(message.rstrip("\n") + "\n")
+        self._write(printable(message.rstrip("\n")) + "\n")
 
     @contextmanager
     def status(self, message: str) -> Iterator[StatusLine]:
@@ -297,7 +304,7 @@ class NoInputPrompter:
         )
 
     def info(self, message: str) -> None:
-        sys.stderr.write(message.rstrip("\n") + "\n")
+        sys.stderr.write(printable(message.rstrip("\n")) + "\n")
         sys.stderr.flush()
 
     @contextmanager

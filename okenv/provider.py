@@ -7,25 +7,27 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
+from okenv.text import printable
 
 Say = Callable[[str], None]
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {message}\n")
+    sys.stderr.write(f"okenv: warning: {printable(message)}\n")
 
 
 def trace(message: str) -> None:
-    sys.stderr.write(f"okenv: debug: {message}\n")
+    sys.stderr.write(f"okenv: debug: {printable(message)}\n")
 
 
 def notify(message: str) -> None:
-    sys.stderr.write(f"okenv: {message}\n")
+    sys.stderr.write(f"okenv: {printable(message)}\n")
 
 
 def cache_key(profile: Profile) -> str:
@@ -70,30 +72,59 @@ def credentials(
     """The cache's credentials for ``profile``, or a login (prompts on the terminal)."""
 
     def fetch() -> Credentials:
-        from okenv.worker import start_sts_worker
-
-        worker = start_sts_worker()  # before the Okta imports: both halves warm up at once
-        gc.disable()  # no cycle collection while ~150 ms of modules load (a short process)
-        try:
-            from okenv.login import Secrets, login
-            from okenv.memory import AwsMemory
-            from okenv.prompt import make_prompter
-
-            return login(
-                profile,
-                Secrets.from_environment(),
-                make_prompter(no_input),
-                trace if debug else None,
-                memory=AwsMemory(cache),
-                notify=notify,
-                call=worker.call if worker else None,
-            )
-        finally:
-            gc.enable()
-            if worker:
-                worker.close()
+        with no_core_dumps():
+            return _login(profile, cache, no_input=no_input, debug=debug)
 
     creds, cached = cached_credentials(profile, cache=cache, fetch=fetch, force=force)
     if debug:
         trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
     return creds, cached
+
+
+@contextmanager
+def no_core_dumps() -> Iterator[None]:
+    """No core file while the block runs (``RLIMIT_CORE`` soft limit 0): a login holds the
+    password, the TOTP seed, Okta's tokens and the new AWS keys, and a crash must not write
+    them to disk. The STS worker is forked inside the block and inherits it. The limit comes
+    back afterwards, since ``okenv exec``'s command inherits it too."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+    except (OSError, ValueError):  # pragma: no cover - a platform without the limit
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
+
+
+def _login(profile: Profile, cache: CredentialCache, *, no_input: bool, debug: bool) -> Credentials:
+    from okenv.worker import start_sts_worker
+
+    worker = start_sts_worker()  # before the Okta imports: both halves warm up at once
+    gc.disable()  # no cycle collection while ~150 ms of modules load (a short process)
+    try:
+        from okenv.login import Secrets, login
+        from okenv.memory import AwsMemory
+        from okenv.prompt import make_prompter
+
+        return login(
+            profile,
+            Secrets.from_environment(),
+            make_prompter(no_input),
+            trace if debug else None,
+            memory=AwsMemory(cache),
+            notify=notify,
+            call=worker.call if worker else None,
+        )
+    finally:
+        gc.enable()
+        if worker:
+            worker.close()

@@ -6,7 +6,8 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_NAMES = re.compile(
-    r"token|password|passcode|passCode|secret|saml|sid|session|assertion|signature|credential|key",
+    r"token|password|passcode|passCode|secret|saml|sid|session|assertion|signature|credential|key"
+    r"|answer",
     re.IGNORECASE,
 )
 REDACTED = "<redacted>"

@@ -27,7 +27,7 @@ def check_nesting(environ: Mapping[str, str], profile: str, force: bool) -> None
 
 
 # okenv's own secrets stay with okenv: the command gets credentials, not the means to make them.
-LOGIN_SECRETS = ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")
+LOGIN_SECRETS = ("OKENV_PASSWORD", "OKENV_TOTP_SECRET", "OKENV_SECURITY_ANSWER")
 
 
 def build_environment(base: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:

@@ -15,15 +15,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from okenv.errors import RoleNotFoundError, SamlError
+from okenv.partitions import PARTITION_PATTERN
+from okenv.urls import aws_signin_url
 
 __all__ = [
-    "PARTITIONS",
+    "MAX_ROLES",
     "Role",
     "SamlAssertion",
-    "default_region",
     "match_role",
     "parse_saml_response",
 ]
@@ -35,23 +35,18 @@ SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName
 SESSION_DURATION_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
-PARTITIONS: Mapping[str, str] = {
-    "aws": "us-east-1",
-    "aws-us-gov": "us-gov-west-1",
-    "aws-cn": "cn-north-1",
-}
+MAX_ROLES = 5000  # Role values read from one assertion; more is an error, not a slow login
 
-_PARTITION = r"(?P<partition>aws|aws-us-gov|aws-cn)"
+# ASCII classes only: \d and \w would accept other scripts' digits and letters.
+_NAME = r"[A-Za-z0-9_+=,.@-]+"
 _ROLE_ARN = re.compile(
-    rf"arn:{_PARTITION}:iam::(?P<account>\d{{12}}):role/(?P<path>(?:[\w+=,.@-]+/)*[\w+=,.@-]+)"
+    rf"arn:(?P<partition>{PARTITION_PATTERN}):iam::(?P<account>[0-9]{{12}}):"
+    rf"role/(?P<path>(?:{_NAME}/)*{_NAME})"
 )
-_PROVIDER_ARN = re.compile(rf"arn:{_PARTITION}:iam::\d{{12}}:saml-provider/[\w.-]+")
-# Sign-in hosts by partition: the bare host and its regional variants (eu-west-1.signin...).
-_SIGNIN_HOSTS = (
-    ("signin.aws.amazon.com", "aws"),
-    ("signin.amazonaws-us-gov.com", "aws-us-gov"),
-    ("signin.amazonaws.cn", "aws-cn"),
+_PROVIDER_ARN = re.compile(
+    rf"arn:(?:{PARTITION_PATTERN}):iam::[0-9]{{12}}:saml-provider/[A-Za-z0-9_.-]+"
 )
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _FORBIDDEN_MARKUP = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -93,14 +88,6 @@ class SamlAssertion:
     destination: str | None
     not_on_or_after: datetime | None
     partition: str  # "aws" | "aws-us-gov" | "aws-cn"
-
-
-def default_region(partition: str) -> str:
-    """The region whose STS endpoint okenv uses for a partition when none is configured."""
-    try:
-        return PARTITIONS[partition]
-    except KeyError:
-        raise ValueError(f"unknown AWS partition: {partition!r}") from None
 
 
 def _decode(encoded: str) -> bytes:
@@ -183,13 +170,8 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def _partition_of(destination: str | None) -> str | None:
-    if not destination:
-        return None
-    host = (urlsplit(destination.strip()).hostname or "").lower()
-    for base, partition in _SIGNIN_HOSTS:
-        if host == base or host.endswith("." + base):
-            return partition
-    return None
+    found = aws_signin_url(destination)
+    return None if found is None or found[1] == "loopback" else found[1]
 
 
 def _check_status(root: ET.Element) -> None:
@@ -212,11 +194,13 @@ def parse_saml_response(encoded: str) -> SamlAssertion:
             "the SAML assertion has no AWS Role attribute",
             hint="check that the Okta AWS app assigns you at least one role",
         )
-    roles: list[Role] = []
-    for value in role_values:
-        role = _parse_role_pair(value)
-        if role not in roles:
-            roles.append(role)
+    if len(role_values) > MAX_ROLES:
+        raise SamlError(
+            f"the SAML assertion grants {len(role_values)} roles; okenv reads at most {MAX_ROLES}",
+            hint="ask your Okta admin to assign fewer AWS roles to you",
+        )
+    # dict keys keep the first occurrence's order: linear, where a list scan was quadratic.
+    roles = list(dict.fromkeys(_parse_role_pair(value) for value in role_values))
 
     session_names = [v for v in attributes.get(SESSION_NAME_ATTRIBUTE, []) if v]
     session_name = session_names[0] if session_names else None
@@ -267,7 +251,7 @@ def _role_part_matches(role: Role, wanted: str, *, fold: bool) -> bool:
 
 
 def _account_matches(role: Role, account: str, aliases: Mapping[str, str], *, fold: bool) -> bool:
-    if re.fullmatch(r"\d{12}", account):
+    if _ACCOUNT_ID.fullmatch(account):
         return role.account_id == account
     alias = aliases.get(role.account_id)
     if alias is None:

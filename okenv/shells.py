@@ -12,8 +12,12 @@ Quoting per shell:
   non-ASCII characters stand as themselves; every other character is written as the
   ``\\xHH`` escapes of its UTF-8 bytes (both shells read ``\\xHH`` as one byte and take at
   most two hex digits).
-- posix: plain single quotes, ``'`` written as ``'\\''``. Exact under ``eval "$(...)"``; an
-  unquoted ``eval $(...)`` collapses runs of blanks (there is no portable escape).
+- posix: plain single quotes, ``'`` written as ``'\\''``. POSIX sh has no escape that
+  survives an unquoted ``eval $(...)``: it splits the output at blanks and globs every word,
+  quotes and all, so ``NAME='a*b';`` matches a file planted under that pattern, whose name
+  ``eval`` then runs. A posix statement is therefore written only for a value without
+  blanks (IFS whitespace), glob characters ``*?[``, ``\\`` or ``'``; any other value is
+  refused with a :class:`UsageError` that says to quote the eval.
 - fish: single quotes (only ``\\\\`` and ``\\'`` are escapes inside them); control and
   line-separator characters are written outside the quotes as ``\\xHH`` / ``\\uHHHH``.
 - powershell: single quotes with ``'`` and its look-alikes U+2018..U+201B doubled (PowerShell
@@ -79,6 +83,9 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
 
 # Characters that end a line for some reader: PowerShell, .NET, Python's splitlines.
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+# What an unquoted `eval $(...)` in sh would split at or glob, even inside our quotes.
+_POSIX_UNSAFE = frozenset(" \t\n*?[\\'")
 
 # PowerShell ends a verbatim string at any of these and reads a doubled one as one literal.
 _PWSH_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
@@ -235,7 +242,21 @@ def _statement(shell: str, name: str, value: str | None) -> str:
         return f"$Env:{name} = {quote(shell, value)};"
     if value is None:
         return f"unset {name};"
+    if shell == POSIX:
+        _check_posix(name, value)
     return f"export {name}={quote(shell, value)};"
+
+
+def _check_posix(name: str, value: str) -> None:
+    unsafe = sorted(_POSIX_UNSAFE.intersection(value))
+    if unsafe:
+        shown = " ".join(repr(c) for c in unsafe)
+        raise UsageError(
+            f"cannot write {name} for --shell posix: its value holds {shown}, which an "
+            "unquoted eval $(okenv ...) would split or expand",
+            hint='quote the eval, eval "$(okenv ...)", with --shell bash or zsh (safe either '
+            "way), or rename the profile",
+        )
 
 
 def render(shell: str, changes: Mapping[str, str | None]) -> str:

@@ -4,22 +4,27 @@ The only module that imports boto3/botocore; import it lazily (only the login pa
 it, and botocore is slow to import). The call is unsigned, so the client never looks
 for credentials (no IMDS probe, no credential_process), and it is built on a botocore
 session that ignores AWS_PROFILE / AWS_DEFAULT_PROFILE, so a profile that does not exist
-cannot break it. The endpoint is botocore's own resolution: AWS_ENDPOINT_URL_STS and
-AWS_ENDPOINT_URL redirect it.
+cannot break it. Each call has an overall deadline (the profile's ``timeout``, both attempts
+included) and each answer a size cap (:mod:`okenv.limits`); the credentials are checked
+once, here, before anything writes them anywhere. The endpoint is botocore's own
+resolution: AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL redirect it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import botocore
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 import botocore.session
 
+from okenv.config import CHAINED_MAX
 from okenv.credentials import Credentials
 from okenv.errors import (
     AuthorizationError,
@@ -28,18 +33,19 @@ from okenv.errors import (
     OkenvError,
     StsError,
 )
-from okenv.saml import Role, SamlAssertion, default_region
+from okenv.limits import MAX_STS, Expired, deadline, too_large
+from okenv.partitions import default_region
+from okenv.saml import Role, SamlAssertion
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
-__all__ = ["CHAINED_MAX_DURATION", "assume_role", "assume_role_with_saml", "sts_client"]
+__all__ = ["assume_role", "assume_role_with_saml", "sts_client"]
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 MAX_ATTEMPTS = 2
 MAX_SESSION_DURATION_MESSAGE = "exceeds the MaxSessionDuration"
-CHAINED_MAX_DURATION = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
 NETWORK_HINT = "check your network connection, proxy settings and AWS_ENDPOINT_URL_STS"
 
 _NETWORK_ERRORS: tuple[type[Exception], ...] = (
@@ -47,6 +53,7 @@ _NETWORK_ERRORS: tuple[type[Exception], ...] = (
     botocore.exceptions.ConnectionError,  # ConnectTimeout, ProxyConnection, SSL, ...
     botocore.exceptions.ReadTimeoutError,
     botocore.exceptions.ConnectionClosedError,
+    Expired,  # okenv's own deadline for the whole call
 )
 
 
@@ -95,7 +102,45 @@ def sts_client(
             f"could not set up the AWS STS client: {exc}",
             hint="check AWS_CONFIG_FILE and the AWS_* environment variables",
         ) from None
+    _cap_bodies(client)
     return client
+
+
+class _CappedBody:
+    """An urllib3 response whose ``stream()`` stops at :data:`MAX_STS` bytes (botocore reads
+    an answer's body through it)."""
+
+    def __init__(self, raw: Any, what: str) -> None:
+        self._raw = raw
+        self._what = what
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        total = 0
+        for chunk in self._raw.stream(*args, **kwargs):
+            total += len(chunk)
+            if total > MAX_STS:
+                self._raw.close()
+                raise too_large(self._what, MAX_STS)
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _cap_bodies(client: Any) -> None:
+    """botocore reads a whole body whatever its size, and offers no hook before it does:
+    wrap its HTTP session's ``send`` so that every answer's body is read through a cap."""
+    session = client._endpoint.http_session
+    send = session.send
+    what = f"AWS STS at {client.meta.endpoint_url}"
+
+    def capped_send(request: Any) -> Any:
+        request.stream_output = True  # else send() reads the whole body before returning
+        response = send(request)
+        response.raw = _CappedBody(response.raw, what)
+        return response
+
+    session.send = capped_send
 
 
 def _utc(moment: datetime) -> datetime:
@@ -147,7 +192,7 @@ def _client_error(
 
 
 def _network_error(exc: Exception, client: Any) -> NetworkError:
-    if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+    if isinstance(exc, (botocore.exceptions.ReadTimeoutError, Expired)):
         seconds = client.meta.config.read_timeout
         return NetworkError(
             f"AWS STS at {client.meta.endpoint_url} did not answer within {seconds:g} s",
@@ -190,32 +235,63 @@ def _call(
     client: Any,
     client_error: Callable[[botocore.exceptions.ClientError], OkenvError],
 ) -> Any:
-    """Make one STS request; every failure becomes an okenv error (never a traceback)."""
+    """Make one STS request (retry included) within the client's timeout, connect to last
+    byte; every failure becomes an okenv error (never a traceback)."""
     try:
-        return request()
+        with deadline(client.meta.config.read_timeout):
+            return request()
     except botocore.exceptions.ClientError as exc:
         raise client_error(exc) from None
     except _NETWORK_ERRORS as exc:
         raise _network_error(exc, client) from None
+    except botocore.parsers.ResponseParserError:
+        raise _unreadable() from None
     except botocore.exceptions.BotoCoreError as exc:
         raise StsError(f"AWS STS call failed: {exc}") from None
     finally:
         client.close()
 
 
+def _unreadable() -> StsError:
+    return StsError(
+        "AWS STS answered something okenv cannot read",
+        hint="check AWS_ENDPOINT_URL_STS and any proxy in between; try again later",
+    )
+
+
+# What AWS hands out (an access key id is upper-case letters and digits; the secret and the
+# token are base64-like). Checked once, here: these values go into shell code, JSON and the
+# AWS credentials file, where a line break or a control character would be an injection.
+_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+_SECRET = re.compile(r"[\x21-\x7e]{1,4096}")
+_TOKEN = re.compile(r"[\x21-\x7e]{1,16384}")
+
+
 def _credentials(response: Any, role_arn: str, region: str | None) -> Credentials:
-    try:
-        creds = response["Credentials"]
-        return Credentials(
-            access_key_id=creds["AccessKeyId"],
-            secret_access_key=creds["SecretAccessKey"],
-            session_token=creds["SessionToken"],
-            expiration=_utc(creds["Expiration"]),
-            role_arn=role_arn,
-            region=region,
+    creds = response.get("Credentials") if isinstance(response, dict) else None
+    if not isinstance(creds, dict):
+        raise _unreadable()
+    values = (creds.get("AccessKeyId"), creds.get("SecretAccessKey"), creds.get("SessionToken"))
+    expiration = creds.get("Expiration")
+    if not all(isinstance(v, str) for v in values) or not isinstance(expiration, datetime):
+        raise _unreadable()
+    key, secret, token = (str(v) for v in values)
+    if not (
+        _ACCESS_KEY_ID.fullmatch(key) and _SECRET.fullmatch(secret) and _TOKEN.fullmatch(token)
+    ):
+        raise StsError(
+            "AWS STS returned a malformed credential",
+            hint="okenv refuses keys with spaces, line breaks or control characters; "
+            "check AWS_ENDPOINT_URL_STS and any proxy in between",
         )
-    except (KeyError, TypeError, AttributeError):
-        raise StsError("AWS STS answered without credentials") from None
+    return Credentials(
+        access_key_id=key,
+        secret_access_key=secret,
+        session_token=token,
+        expiration=_utc(expiration),
+        role_arn=role_arn,
+        region=region,
+    )
 
 
 def _chain_error(
@@ -259,7 +335,7 @@ def assume_role(
     params: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,
-        "DurationSeconds": min(duration, CHAINED_MAX_DURATION),
+        "DurationSeconds": min(duration, CHAINED_MAX),
     }
     if external_id:
         params["ExternalId"] = external_id

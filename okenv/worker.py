@@ -104,7 +104,7 @@ class Worker:
     @classmethod
     def start(cls, warm: Callable[[], object]) -> Worker | None:
         """Fork a worker that first runs ``warm()``; None where forking is not used."""
-        if not sys.platform.startswith("linux") or os.environ.get("OKENV_NO_WORKER"):
+        if not sys.platform.startswith("linux"):
             return None
         if len(os.sched_getaffinity(0)) < 2:
             return None  # one CPU: nothing runs in parallel, and the fork only costs

@@ -37,14 +37,18 @@ okenv() {
 # The clock without a process: $EPOCHSECONDS from the zsh/datetime module.
 \builtin zmodload zsh/datetime 2>/dev/null || :
 
-# Sets the caller's __okenv_seg; $1 = 1 escapes % and wraps colour codes in %{..%} for PROMPT.
+# Sets the caller's __okenv_seg; $1 = 1 is for PROMPT: control characters become ?, % is
+# escaped and colour codes are wrapped in %{..%}.
 __okenv_segment() {
   \builtin emulate -L zsh
   \builtin local -i __okenv_now __okenv_left
   \builtin local __okenv_colour= __okenv_name=${OKENV_PROFILE-}
   __okenv_seg=
   [[ -n $__okenv_name && -n ${OKENV_EXPIRES_AT-} ]] || \builtin return 0
-  [[ $1 == 1 ]] && __okenv_name=${__okenv_name//\%/%%}
+  if [[ $1 == 1 ]]; then
+    __okenv_name=${__okenv_name//[[:cntrl:]]/?}
+    __okenv_name=${__okenv_name//\%/%%}
+  fi
   if [[ $OKENV_EXPIRES_AT != <-> ]]; then
     __okenv_seg=$__okenv_name
     \builtin return 0
@@ -84,18 +88,25 @@ okenv_prompt() {
 }
 
 # OKENV_PROMPT=1: a precmd hook puts "(PROFILE 42m) " in front of PROMPT. With prompt_subst
-# PROMPT refers to $__okenv_ps1; without it the hook replaces the text it added last time.
+# PROMPT refers to $__okenv_ps1 (an expansion's result is not expanded again); without it
+# the hook replaces the text it added last time. That text must stay inert if a theme turns
+# prompt_subst on later: $ is followed by an empty %{%} (so no $(..), ${..}, $[..] or $name
+# forms; it still shows as $), and ` and \ become ?.
 __okenv_precmd() {
   \builtin local __okenv_subst=0 __okenv_seg
   [[ -o promptsubst ]] && __okenv_subst=1
   \builtin emulate -L zsh
   __okenv_segment 1
+  PROMPT=${PROMPT#"${__okenv_ps1_added-}"}
+  typeset -g __okenv_ps1_added=
   if ((__okenv_subst)); then
     typeset -g __okenv_ps1=${__okenv_seg:+($__okenv_seg) }
     [[ $PROMPT == *'${__okenv_ps1}'* ]] || PROMPT='${__okenv_ps1}'$PROMPT
   else
-    PROMPT=${__okenv_seg:+($__okenv_seg) }${PROMPT#"${__okenv_ps1_added-}"}
-    typeset -g __okenv_ps1_added=${__okenv_seg:+($__okenv_seg) }
+    __okenv_seg=${__okenv_seg//[\`\\]/?}
+    __okenv_seg=${__okenv_seg//\$/\$%\{%\}}
+    __okenv_ps1_added=${__okenv_seg:+($__okenv_seg) }
+    PROMPT=$__okenv_ps1_added$PROMPT
   fi
 }
 

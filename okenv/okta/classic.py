@@ -9,43 +9,34 @@ step-up (:func:`original_link`).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from okenv.errors import AuthenticationError, Interrupted, OkenvError, OktaError
-from okenv.okta.http import OktaHttp
+from okenv.errors import AuthenticationError, OktaError
+from okenv.okta.http import OktaHttp, OktaRefusal
 from okenv.okta.mfa import (
-    PASSCODE_KINDS,
-    PASSCODE_TRIES,
+    REPLAYED,
     SENT_CODE_KINDS,
+    WRONG,
     Method,
     MfaContext,
+    PushState,
+    Refused,
+    ask_sent_code,
     choose_method,
-    number_challenge_message,
+    enter_code,
     passcode,
-    passcode_tries,
-    push_timeout_error,
-    totp_code,
-    uses_seed,
+    security_answer,
+    shown,
+    wait_for_push,
 )
-from okenv.prompt import Prompter, status
 
-__all__ = [
-    "Factor",
-    "authenticate",
-    "choose_factor",
-    "drive",
-    "original_link",
-    "parse_factors",
-    "start",
-    "totp_code",
-]
+__all__ = ["Factor", "drive", "original_link", "parse_factors", "start"]
 
 Credentials = Callable[[], tuple[str, str]]
+Tx = dict[str, Any]
 
-PASSCODE_TYPES = ("token:software:totp", "token:hardware", "token", "token:hotp")
 MAX_STEPS = 12  # each turn moves the transaction on; Okta never needs this many
 
 _KINDS = {
@@ -57,6 +48,8 @@ _KINDS = {
     "sms": "sms",
     "call": "call",
     "email": "email",
+    "question": "question",
+    "webauthn": "webauthn",
 }
 
 _LABELS = {
@@ -90,13 +83,15 @@ class Factor:
     provider: str
     verify_url: str
     device: str | None
+    question: str | None = None
+    """A security question's text (``profile.questionText``)."""
 
     @property
     def label(self) -> str:
         name = _LABELS.get((self.factor_type, self.provider)) or _TYPE_LABELS.get(self.factor_type)
         if name is None:
             name = f"{self.factor_type} ({self.provider.title()})"
-        return f"{name} — {self.device}" if self.device else name
+        return shown(f"{name} — {self.device}" if self.device else name)
 
     @property
     def kind(self) -> str:
@@ -134,6 +129,7 @@ def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
                 or profile.get("deviceType")
                 or None
             )
+            question = profile.get("questionText") or profile.get("question")
             factors.append(
                 Factor(
                     id=str(item["id"]),
@@ -141,21 +137,12 @@ def parse_factors(transaction: dict[str, Any]) -> list[Factor]:
                     provider=str(item.get("provider", "")),
                     verify_url=str(item["_links"]["verify"]["href"]),
                     device=str(device) if device else None,
+                    question=str(question) if question else None,
                 )
             )
         except (KeyError, TypeError, AttributeError):
             continue
     return factors
-
-
-def choose_factor(
-    factors: Sequence[Factor], preference: str, totp_secret: str | None, prompter: Prompter
-) -> Factor:
-    """The factor to use (see :func:`okenv.okta.mfa.choose_method`)."""
-    ctx = MfaContext(prompter, preference, totp_secret)
-    chosen = choose_method([f.method() for f in factors], ctx)
-    factor: Factor = chosen.ref
-    return factor
 
 
 # -- the transaction -------------------------------------------------------------------------
@@ -220,156 +207,149 @@ def drive(
     raise OktaError("the Okta sign-in did not finish")
 
 
-def authenticate(
-    http: OktaHttp,
-    *,
-    username: str,
-    password: str,
-    factor_preference: str,
-    totp_secret: str | None,
-    prompter: Prompter,
-) -> str:
-    """Primary auth and MFA through ``/api/v1/authn``; returns the sessionToken."""
-    ctx = MfaContext(prompter, factor_preference, totp_secret)
-    first = start(http, username=username, password=password)
-    tx = drive(http, first, ctx, lambda: (username, password))
-    return str(tx.get("sessionToken", ""))
-
-
 # -- factors ---------------------------------------------------------------------------------
 
 
-def _verify_mfa(http: OktaHttp, tx: dict[str, Any], ctx: MfaContext) -> dict[str, Any]:
+def _verify_mfa(http: OktaHttp, tx: Tx, ctx: MfaContext) -> Tx:
     factors = parse_factors(tx)
     chosen = choose_method([f.method() for f in factors], ctx)
     factor: Factor = chosen.ref
-    if chosen.kind in PASSCODE_KINDS:
-        return _verify_passcode(http, tx, factor, chosen, ctx)
+    state_token = tx.get("stateToken")
     if chosen.kind == "push":
         return _verify_push(http, tx, factor, ctx)
+    if chosen.kind == "webauthn":
+        return _verify_security_key(http, tx, factors, factor, ctx)
+    verify_url = factor.verify_url
+    resend_url = ""
     if chosen.kind in SENT_CODE_KINDS:
-        return _verify_sent_code(http, tx, factor, ctx)
-    raise AssertionError(f"unhandled factor kind {chosen.kind}")  # pragma: no cover
+        challenge = http.post_json(factor.verify_url, {"stateToken": state_token})
+        if challenge.get("status") == "SUCCESS":
+            return challenge
+        verify_url = _link(challenge, "next") or factor.verify_url
+        resend_url = _link(challenge, "resend")
+        where = f" to {shown(factor.device)}" if factor.device else ""
+        ctx.prompter.info(f"okenv: Okta sent a code {_SENT_BY[factor.kind]}{where}")
 
+    def resend() -> None:
+        http.post_json(resend_url, {"stateToken": state_token})
 
-def _retry_code(exc: OkenvError, attempt: int, tries: int, ctx: MfaContext) -> bool:
-    """After a refused code: True to ask again (message shown), False to give up."""
-    if exc.message != "the MFA code was not accepted" or attempt >= tries:
-        return False
-    ctx.prompter.info(f"okenv: {exc.message}; try again ({tries - attempt} left)")
-    return True
+    def get_code() -> str:
+        if chosen.kind == "question":
+            return security_answer(shown(factor.question or "(Okta sent no question text)"), ctx)
+        if chosen.kind in SENT_CODE_KINDS:
+            return ask_sent_code(ctx, chosen.label, resend if resend_url else None)
+        return passcode(chosen, ctx)
 
+    field = "answer" if chosen.kind == "question" else "passCode"
+    what = "answer" if chosen.kind == "question" else "MFA code"
 
-def _verify_passcode(
-    http: OktaHttp, tx: dict[str, Any], factor: Factor, method: Method, ctx: MfaContext
-) -> dict[str, Any]:
-    tries = passcode_tries(method, ctx)
-    for attempt in range(1, tries + 1):
-        code = passcode(method, ctx)
+    def submit(code: str) -> Tx | Refused:
         try:
-            return http.post_json(
-                factor.verify_url, {"stateToken": tx.get("stateToken"), "passCode": code}
-            )
-        except AuthenticationError as exc:
-            if not _retry_code(exc, attempt, tries, ctx):
-                if uses_seed(method, ctx):
-                    exc.hint = "check OKENV_TOTP_SECRET and this machine's clock"
+            return http.post_json(verify_url, {"stateToken": state_token, field: code})
+        except OktaRefusal as exc:
+            kind = _REFUSALS.get(exc.code)
+            if kind is None:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            said = "was already used" if kind == REPLAYED else "was not accepted"
+            return Refused(kind, f"the {what} {said}; try again", exc)
+
+    return enter_code(chosen, ctx, get_code, submit)
 
 
+# Okta's error codes for a refused code or answer (the text varies by locale; the code not).
+_REFUSALS = {"E0000068": WRONG, "E0000082": REPLAYED}
 _SENT_BY = {"sms": "by SMS", "call": "by a voice call", "email": "by email"}
 
 
-def _verify_sent_code(
-    http: OktaHttp, tx: dict[str, Any], factor: Factor, ctx: MfaContext
+def _verify_security_key(
+    http: OktaHttp, tx: dict[str, Any], factors: Sequence[Factor], first: Factor, ctx: MfaContext
 ) -> dict[str, Any]:
-    """SMS / call / email: have Okta send a code, ask for it (an empty answer resends once)."""
+    """Security keys: Okta lists one factor per credential and binds each challenge to one.
+
+    The first ceremony allows every enrolled credential, so whichever registered key is
+    plugged in answers; an assertion is posted only to its own factor (a key that answered
+    for another factor's credential is asked again with that factor's challenge). A key
+    Okta refuses sends okenv on to the next enrolled key.
+    """
+    from okenv.okta import securitykey
+    from okenv.webauthn import get_assertion
+
     state_token = tx.get("stateToken")
-    challenge = http.post_json(factor.verify_url, {"stateToken": state_token})
-    if challenge.get("status") == "SUCCESS":
-        return challenge
-    verify_url = _link(challenge, "next") or factor.verify_url
-    resend_url = _link(challenge, "resend")
-    where = f" to {factor.device}" if factor.device else ""
-    ctx.prompter.info(f"okenv: Okta sent a code {_SENT_BY[factor.kind]}{where}")
-    tries = PASSCODE_TRIES if ctx.prompter.interactive else 1
-    resent = False
-    attempt = 0
-    while True:
-        hint = "" if resent or not resend_url else " (empty to send a new one)"
-        code = ctx.prompter.ask(f"Code from the {factor.label}{hint}: ").strip()
-        if not code and not resent and resend_url:
-            http.post_json(resend_url, {"stateToken": state_token})
-            resent = True
-            ctx.prompter.info(f"okenv: Okta sent a new code {_SENT_BY[factor.kind]}{where}")
+    credentials = securitykey.classic_credentials(tx)
+    urls = {f.id: f.verify_url for f in factors if f.id in credentials}
+    if first.id not in urls:
+        raise OktaError("Okta listed a security key factor without its credential id")
+    pending = [first.id, *(fid for fid in urls if fid != first.id)]
+    allowed = list(credentials.values())
+    while pending:
+        target = pending.pop(0)
+        challenge = http.post_json(urls[target], {"stateToken": state_token})
+        if challenge.get("status") == "SUCCESS":
+            return challenge
+        request = securitykey.classic_request(http.org_url, challenge, allowed)
+        assertion = get_assertion(request, ctx.prompter)
+        owner = next(fid for fid, cid in credentials.items() if cid == assertion.credential_id)
+        if owner != target:
+            ctx.prompter.info("okenv: Okta wants that key's own challenge: touch it once more")
+            pending = [owner, *(fid for fid in pending if fid != owner)]
+            allowed = [credentials[owner]]
             continue
-        attempt += 1
+        answer = securitykey.classic_answer(state_token, assertion)
         try:
-            return http.post_json(verify_url, {"stateToken": state_token, "passCode": code})
-        except AuthenticationError as exc:
-            if not _retry_code(exc, attempt, tries, ctx):
+            return http.post_json(_link(challenge, "next") or urls[target], answer)
+        except OktaRefusal as exc:
+            if exc.code != "E0000068":
                 raise
+            if not pending:
+                raise
+            ctx.prompter.info("okenv: Okta refused that security key; trying the next one")
+            allowed = [credentials[fid] for fid in pending]
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _correct_answer(tx: dict[str, Any]) -> object | None:
+def _correct_answer(tx: Tx) -> object | None:
     factor = _obj(_obj(tx.get("_embedded")).get("factor"))
     challenge = _obj(factor.get("_embedded")).get("challenge") or {}
     return challenge.get("correctAnswer") if isinstance(challenge, dict) else None
 
 
-def _verify_push(
-    http: OktaHttp, tx: dict[str, Any], factor: Factor, ctx: MfaContext
-) -> dict[str, Any]:
-    """Send the push, then poll ``_links.next`` until approved, rejected or timed out.
-
-    Ctrl-C cancels the transaction at Okta (``_links.cancel``) before okenv exits.
-    """
+def _verify_push(http: OktaHttp, tx: Tx, factor: Factor, ctx: MfaContext) -> Tx:
+    """Send the push, then poll ``_links.next`` until approved, rejected or timed out
+    (:func:`okenv.okta.mfa.wait_for_push`); giving up cancels at ``_links.cancel``."""
     state_token = tx.get("stateToken")
-    cancel_url = _link(tx, "cancel")
-    device = factor.device or "your phone"
-    deadline = ctx.clock() + ctx.push_timeout
-    shown: object | None = None
-    try:
-        answer = http.post_json(factor.verify_url, {"stateToken": state_token})
-        with status(ctx.prompter, f"Approve the push on {device}…") as line:
-            while True:
-                if answer.get("status") == "SUCCESS":
-                    return answer
-                cancel_url = _link(answer, "cancel") or cancel_url
-                result = answer.get("factorResult")
-                if result == "REJECTED":
-                    raise AuthenticationError(
-                        "the Okta Verify push was rejected",
-                        hint="if that was not you, tell your Okta admin",
-                    )
-                if result == "TIMEOUT":
-                    raise AuthenticationError(
-                        "the Okta Verify push timed out before it was answered",
-                        hint="run okenv again and approve the push",
-                    )
-                if result != "WAITING" or not _link(answer, "next"):
-                    raise OktaError(f"Okta answered the push with factorResult {result!r}")
-                number = _correct_answer(answer)
-                if number is not None and number != shown:
-                    shown = number
-                    line.note(number_challenge_message(number, device))
-                if ctx.clock() >= deadline:
-                    _cancel(http, cancel_url, state_token)
-                    raise push_timeout_error(ctx.push_timeout)
-                ctx.sleep(ctx.poll_interval)
-                answer = http.post_json(_link(answer, "next"), {"stateToken": state_token})
-    except KeyboardInterrupt:
-        _cancel(http, cancel_url, state_token)
-        raise Interrupted("interrupted; the Okta sign-in was cancelled") from None
+    links = {"cancel": _link(tx, "cancel"), "next": ""}
 
+    def look(answer: Tx) -> PushState[Tx]:
+        if answer.get("status") == "SUCCESS":
+            return PushState(done=answer)
+        links["cancel"] = _link(answer, "cancel") or links["cancel"]
+        result = answer.get("factorResult")
+        if result == "REJECTED":
+            raise AuthenticationError(
+                "the Okta Verify push was rejected",
+                hint="if that was not you, tell your Okta admin",
+            )
+        if result == "TIMEOUT":
+            raise AuthenticationError(
+                "the Okta Verify push timed out before it was answered",
+                hint="run okenv again and approve the push",
+            )
+        links["next"] = _link(answer, "next")
+        if result != "WAITING" or not links["next"]:
+            raise OktaError(f"Okta answered the push with factorResult {result!r}")
+        return PushState(number=_correct_answer(answer))
 
-def _cancel(http: OktaHttp, url: str, state_token: Any) -> None:
-    """Best effort: end the transaction at Okta so the push stops being valid."""
-    if not url or not state_token:
-        return
-    with contextlib.suppress(OkenvError, KeyboardInterrupt):
-        http.post_json(url, {"stateToken": state_token})
+    def cancel() -> None:
+        if links["cancel"] and state_token:
+            http.post_json(links["cancel"], {"stateToken": state_token})
+
+    return wait_for_push(
+        ctx,
+        factor.device or "your phone",
+        lambda: look(http.post_json(factor.verify_url, {"stateToken": state_token})),
+        lambda: look(http.post_json(links["next"], {"stateToken": state_token})),
+        cancel,
+    )
 
 
 def _status_error(http: OktaHttp, status_: str) -> Exception:

@@ -1,8 +1,9 @@
 """HTTP to one Okta org: a MechanicalSoup browser whose requests session also speaks the JSON API.
 
-Every request has a timeout, TLS verification stays on (``REQUESTS_CA_BUNDLE`` is honoured
-by requests), redirects are followed by hand and only within the org's origin, so the
-password, tokens and cookies never reach another host.
+Every request has a deadline (connect to last byte) and a size cap, TLS verification
+stays on (``REQUESTS_CA_BUNDLE`` is honoured by requests), redirects are followed by hand
+and only within the org's origin, so the password, tokens and cookies never reach another
+host.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import mechanicalsoup
 import requests
 
 from okenv import __version__
-from okenv.config import is_loopback
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
+from okenv.limits import MAX_JSON, MAX_PAGE, Expired, deadline, read_capped
 from okenv.redact import redact_url
 from okenv.tls import ca_bundle
+from okenv.urls import is_loopback
 
-DEFAULT_TIMEOUT = 20.0  # seconds to connect, and to wait for each answer
+DEFAULT_TIMEOUT = 20.0  # seconds for each request, connect to last byte
 MAX_REDIRECTS = 10
 JSON_TYPES = ("application/json", "application/ion+json")
 ION_TYPE = "application/ion+json; okta-version=1.0.0"
@@ -122,10 +124,14 @@ class OktaHttp:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         self._check_origin(url)
         start = time.monotonic()
+        accept = str(kwargs.get("headers", {}).get("Accept", ""))
+        cap = MAX_JSON if "json" in accept else MAX_PAGE
         try:
-            response = self.session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
+            with deadline(self.timeout):
+                response = self.session.request(
+                    method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
+                )
+                read_capped(response, cap, f"Okta at {self.org_url}")
         except requests.exceptions.SSLError as exc:
             raise NetworkError(
                 f"TLS certificate verification failed for {self.org_url}: {_reason(exc)}",
@@ -136,7 +142,7 @@ class OktaHttp:
                 f"cannot reach Okta at {self.org_url} through the proxy: {_reason(exc)}",
                 hint="check HTTPS_PROXY / HTTP_PROXY and NO_PROXY",
             ) from None
-        except requests.exceptions.Timeout:
+        except (requests.exceptions.Timeout, Expired):
             raise NetworkError(
                 f"Okta at {self.org_url} did not answer within {self.timeout:g} s",
                 hint="check your network or VPN and try again",
@@ -337,6 +343,14 @@ _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {
 }
 
 
+class OktaRefusal(AuthenticationError):
+    """Okta refused a request a user can act on; ``code`` is Okta's ``errorCode``."""
+
+    def __init__(self, message: str, hint: str | None = None, code: str = "") -> None:
+        super().__init__(message, hint)
+        self.code = code
+
+
 def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> OkenvError:
     status = response.status_code
     if data is None:
@@ -357,6 +371,8 @@ def okta_error(response: requests.Response, data: Mapping[str, Any] | None) -> O
     summary = str(data.get("errorSummary", "")).strip() or f"HTTP {status}"
     if code in _OKTA_ERRORS:
         cls, message, hint = _OKTA_ERRORS[code]
+        if cls is AuthenticationError:
+            return OktaRefusal(message, hint, code)
         return cls(message, hint=hint)
     if status == 429 or code == "E0000047":
         return OktaError("Okta's rate limit was hit", hint="wait a minute before trying again")

@@ -1,232 +1,186 @@
 """Okta Identity Engine (IDX): the hosted sign-in page's own protocol, driven headlessly.
 
-IDX is hypermedia: every answer lists the forms (``remediation``) that may come next.
 okenv starts from the AWS app's sign-in page (its ``stateToken``), ``introspect``\\s, then
-fills the forms it knows — generically: visible fields from the user, hidden values carried,
-nested ``form`` fields as objects — until ``success``, whose link leads (through the
-``idx`` session cookie) back to the app and its SAML form. Okta's own messages reach the
-user verbatim; a form okenv does not know ends the sign-in with a message naming it.
+answers the forms it knows, filling each from what it declares (:mod:`okenv.okta.idx_forms`),
+until ``success``, whose link leads (through the ``idx`` session cookie) back to the app and
+its SAML form. MFA goes through the engine both protocols share (:mod:`okenv.okta.mfa`);
+this module only maps IDX's wire format to it. Okta's messages reach the user verbatim
+(made safe to show); a form okenv does not know ends the sign-in with a message naming it.
 
-Pure helpers (:func:`fill_form`, :func:`error_messages`, :func:`remediations`,
-:func:`authenticator_methods`) do no I/O; :func:`sign_in` talks through an :class:`OktaHttp`.
+Answered: ``identify``, ``challenge-authenticator`` (see :data:`ANSWERERS`),
+``challenge-poll``, ``authenticator-verification-data``, ``select-authenticator-authenticate``,
+``keep-me-signed-in``, ``skip`` (beside an enrollment, a promotion, a profile update or a
+password-expiry warning), ``device-challenge-poll`` (cancelled, as the widget does) and
+``success`` / ``success-redirect``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from okenv.errors import AuthenticationError, Interrupted, OkenvError, OktaError
+from okenv.errors import AuthenticationError, AuthorizationError, OktaError
 from okenv.okta.http import OktaHttp
+from okenv.okta.idx_forms import (
+    ERROR,
+    PASSWORD,
+    WARNING,
+    Json,
+    Message,
+    authenticator_methods,
+    choice_field,
+    credential_label,
+    credential_names,
+    current_authenticator,
+    current_method,
+    describe,
+    device_of,
+    error_messages,
+    fill_form,
+    messages,
+    method_options,
+    remediations,
+)
 from okenv.okta.mfa import (
+    REPLAYED,
+    WRONG,
     Method,
     MfaContext,
+    PushState,
+    Refused,
+    ask_sent_code,
+    can_answer,
     choose_method,
+    enter_code,
     matches,
-    number_challenge_message,
     passcode,
-    passcode_tries,
-    push_timeout_error,
+    security_answer,
+    shown,
+    wait_for_push,
 )
 from okenv.okta.pages import state_token
-from okenv.prompt import status
 
 MAX_STEPS = 30
 ENROLL_FORMS = frozenset(
-    {"select-authenticator-enroll", "enroll-authenticator", "enroll-poll", "enroll-profile"}
+    {
+        "select-authenticator-enroll",
+        "enroll-authenticator",
+        "enroll-poll",
+        "enroll-profile",
+        "enroll-authenticator-promotion",
+    }
 )
-PASSWORD = "password"  # noqa: S105  (the method type, not a secret)
+SKIPPABLE = ENROLL_FORMS | {
+    "reenroll-authenticator-warning",
+    "profile-update",
+    "enroll-profile-update",
+}
 
-Json = dict[str, Any]
+# i18n keys of a refused code or answer (Okta's text varies by locale; its keys do not).
+REFUSAL_KEYS = {
+    "api.authn.error.PASSCODE_INVALID": WRONG,
+    "errors.E0000068": WRONG,
+    "errors.E0000082": REPLAYED,
+    "api.authn.error.PASSCODE_REPLAYED": REPLAYED,
+}
+ACCESS_DENIED_KEYS = {"security.access_denied", "errors.E0000006"}
+# factor setting → the IDX methodType it asks for in authenticator-verification-data
+_METHOD_FOR = {"sms": "sms", "call": "voice", "email": "email", "push": "push"}
 
-
-# -- pure: reading and filling IDX documents ----------------------------------------------
-
-
-def remediations(data: Json) -> dict[str, Json]:
-    """The forms of an IDX answer by name (first of each name)."""
-    forms: dict[str, Json] = {}
-    remediation = data.get("remediation") or {}
-    values = remediation.get("value") if isinstance(remediation, dict) else None
-    for form in values or []:
-        if isinstance(form, dict) and isinstance(form.get("name"), str):
-            forms.setdefault(form["name"], form)
-    return forms
-
-
-def error_messages(data: Json) -> list[str]:
-    """Okta's ERROR messages, top level and on form fields, in order and without repeats."""
-    found: list[str] = []
-
-    def take(messages: Any) -> None:
-        values = messages.get("value") if isinstance(messages, dict) else None
-        for item in values or []:
-            if not isinstance(item, dict):
-                continue
-            text = str(item.get("message") or "").strip()
-            if text and item.get("class", "ERROR") == "ERROR" and text not in found:
-                found.append(text)
-
-    def walk(fields: Any) -> None:
-        for field in fields or []:
-            if isinstance(field, dict):
-                take(field.get("messages"))
-                nested = field.get("form")
-                if isinstance(nested, dict):
-                    walk(nested.get("value"))
-
-    take(data.get("messages"))
-    for form in remediations(data).values():
-        walk(form.get("value"))
-    return found
+Answer = tuple[int, Json]
 
 
-def error_keys(data: Json) -> list[str]:
-    messages = data.get("messages") or {}
-    values = messages.get("value") if isinstance(messages, dict) else None
-    return [
-        str((item.get("i18n") or {}).get("key", ""))
-        for item in values or []
-        if isinstance(item, dict)
-    ]
+# -- answering challenge-authenticator: authenticator key → answerer ---------------------------
+
+Answerer = Callable[["_Flow", Json, Json, Method], Answer]
 
 
-def fill_form(form: Json, values: Json) -> Json:
-    """The JSON body for ``form``: ``values`` for the fields they name (nested ``form`` fields
-    filled recursively from nested dicts), every other field's own ``value`` carried as is
-    (``stateHandle``, an authenticator ``id``). A required field with neither is an error."""
-    body: Json = {}
-    for field in form.get("value") or []:
-        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
-            continue
-        name = field["name"]
-        nested = field.get("form")
-        if name in values:
-            given = values[name]
-            if isinstance(given, dict) and isinstance(nested, dict):
-                body[name] = fill_form(nested, given)
-            else:
-                body[name] = given
-        elif "value" in field and not isinstance(field["value"], dict):
-            body[name] = field["value"]
-        elif field.get("required"):
-            raise OktaError(
-                f"Okta's {form.get('name', 'sign-in')!r} step needs {name!r}, "
-                "which okenv cannot fill"
+def _answer_password(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
+    flow.once("password")
+    flow.password_sent = True
+    return flow.post(form, {"credentials": {"passcode": flow.password()}})
+
+
+def _answer_code(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
+    """A one-time code: Okta Verify's goes in ``credentials.totp``, every other one in
+    ``credentials.passcode``; sent codes (SMS, call, email) offer one resend."""
+    ctx = flow.ctx
+    declared = credential_names(form)
+    name = "totp" if "totp" in declared and method.is_totp else "passcode"
+    current = current_authenticator(data)
+    resend = current.get("resend")
+    if method.kind in ("sms", "call", "email"):
+
+        def resend_code() -> None:
+            flow.post(resend if isinstance(resend, dict) else {}, {})
+
+        def get_code() -> str:
+            return ask_sent_code(
+                ctx, method.label, resend_code if isinstance(resend, dict) else None
             )
-    return body
+    else:
+
+        def get_code() -> str:
+            return passcode(method, ctx)
+
+    return flow.submit_codes(form, method, name, get_code)
 
 
-def _resolve(data: Json, pointer: Any) -> Json:
-    """``$.authenticatorEnrollments.value[3]`` → that object of ``data`` (else {})."""
-    if isinstance(pointer, list):
-        pointer = pointer[0] if pointer else None
-    if not isinstance(pointer, str):
-        return {}
-    match = re.fullmatch(r"\$\.(\w+)(?:\.value\[(\d+)\])?", pointer)
-    if not match:
-        return {}
-    node = data.get(match[1]) or {}
-    if match[2] is None:
-        value: Any = node.get("value") if isinstance(node, dict) else None
-        return value if isinstance(value, dict) else {}
-    items = node.get("value") if isinstance(node, dict) else None
-    index = int(match[2])
-    item: Any = items[index] if isinstance(items, list) and index < len(items) else None
-    return item if isinstance(item, dict) else {}
+def _answer_question(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
+    """A security question: ``credentials.answer``, the ``questionKey`` sent back as given."""
+    question = credential_label(form, "questionKey") or "(Okta sent no question text)"
+
+    def get_answer() -> str:
+        return security_answer(question, flow.ctx)
+
+    return flow.submit_codes(form, method, "answer", get_answer)
 
 
-def current_authenticator(data: Json) -> Json:
-    for name in ("currentAuthenticatorEnrollment", "currentAuthenticator"):
-        node = data.get(name) or {}
-        value = node.get("value") if isinstance(node, dict) else None
-        if isinstance(value, dict):
-            return value
-    return {}
+def _answer_security_key(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
+    """A security key: ``credentials.clientData``, ``authenticatorData``, ``signatureData``.
+    When no key plugged in can answer, another authenticator okenv can use is chosen where
+    Okta offers one (and ``factor`` does not insist on a key)."""
+    from okenv.errors import SecurityKeyError
+    from okenv.okta import securitykey
+    from okenv.webauthn import get_assertion
+
+    flow.once("webauthn", limit=2)
+    request = securitykey.idx_request(flow.http.org_url, data)
+    try:
+        assertion = get_assertion(request, flow.ctx.prompter)
+    except SecurityKeyError as exc:
+        select = remediations(data).get("select-authenticator-authenticate")
+        others = [
+            m
+            for m, _ in (authenticator_methods(select, data) if select else [])
+            if can_answer(m, flow.ctx)
+            and m.kind not in (PASSWORD, "webauthn")
+            and m.label not in flow.refused
+        ]
+        if select is None or not others or flow.ctx.preference == "webauthn":
+            raise
+        flow.refused.add(method.label)
+        flow.ctx.prompter.info(f"okenv: {exc.message}; choosing another authenticator")
+        return flow._select(select, data)
+    return flow.post(form, {"credentials": securitykey.idx_credentials(assertion)})
 
 
-def _device(authenticator: Json) -> str | None:
-    profile = authenticator.get("profile") or {}
-    if not isinstance(profile, dict):
-        profile = {}
-    for key in ("deviceName", "phoneNumber", "email", "name"):
-        if profile.get(key):
-            return str(profile[key])
-    return None
-
-
-_APP_NAMES = {"google_otp": "Google Authenticator", "okta_verify": "Okta Verify"}
-
-
-def describe(authenticator: Json, method_type: str | None, label: str = "") -> Method:
-    """One IDX authenticator + method type as a :class:`Method` (``ref`` = method type)."""
-    key = str(authenticator.get("key") or "")
-    kind_of = str(authenticator.get("type") or "")
-    name = (
-        _APP_NAMES.get(key)
-        or str(authenticator.get("displayName") or "").strip()
-        or label
-        or key
-        or kind_of
-    )
-    device = _device(authenticator)
-    suffix = f" — {device}" if device else ""
-    provider = {"google_otp": "GOOGLE", "okta_verify": "OKTA"}.get(key, key.upper())
-    mt = method_type or ""
-    if mt == PASSWORD or kind_of == PASSWORD:
-        return Method(PASSWORD, "OKTA", "Password", False, method_type)
-    if mt in ("otp", "totp"):
-        kind = "totp" if key in ("google_otp", "okta_verify") else "hardware"
-        code = " (code)" if key == "okta_verify" else ""
-        return Method(kind, provider, f"{name}{code}{suffix}", True, method_type)
-    if mt == "push":
-        return Method("push", provider, f"{name} (push){suffix}", True, method_type)
-    if mt == "sms" or (not mt and kind_of == "phone"):
-        return Method("sms", provider, f"SMS{' to ' + device if device else ''}", True, "sms")
-    if mt == "voice":
-        return Method("call", provider, f"Voice call{' to ' + device if device else ''}", True, mt)
-    if mt == "email" or (not mt and kind_of == "email"):
-        return Method("email", provider, f"Email{' to ' + device if device else ''}", True, "email")
-    raw = mt or key or kind_of or "unknown"
-    return Method(raw, provider, f"{name} ({raw})", False, method_type)
-
-
-def authenticator_methods(form: Json, data: Json) -> list[tuple[Method, Json]]:
-    """The choices of a ``select-authenticator-authenticate`` form: (method, the option's
-    filled ``authenticator`` object). An authenticator with several method types (Okta
-    Verify: push, code, FastPass) gives one choice per type."""
-    choices: list[tuple[Method, Json]] = []
-    for field in form.get("value") or []:
-        if not isinstance(field, dict) or not isinstance(field.get("options"), list):
-            continue
-        for option in field["options"]:
-            option_form = ((option.get("value") or {}).get("form")) if option else None
-            if not isinstance(option_form, dict):
-                continue
-            authenticator = _resolve(data, option.get("relatesTo"))
-            label = str(option.get("label") or "")
-            method_field = next(
-                (
-                    f
-                    for f in option_form.get("value") or []
-                    if isinstance(f, dict) and f.get("name") == "methodType"
-                ),
-                None,
-            )
-            if method_field is None:
-                types: list[str | None] = [None]
-            elif isinstance(method_field.get("options"), list):
-                types = [str(o.get("value")) for o in method_field["options"] if o.get("value")]
-            else:
-                types = [str(method_field.get("value") or "") or None]
-            for method_type in types:
-                values = {"methodType": method_type} if method_type else {}
-                choices.append(
-                    (describe(authenticator, method_type, label), fill_form(option_form, values))
-                )
-    return choices
+ANSWERERS: dict[str, Answerer] = {
+    "okta_password": _answer_password,
+    "okta_verify": _answer_code,
+    "google_otp": _answer_code,
+    "okta_email": _answer_code,
+    "phone_number": _answer_code,
+    "rsa_token": _answer_code,
+    "symantec_vip": _answer_code,
+    "yubikey_token": _answer_code,
+    "custom_otp": _answer_code,
+    "security_question": _answer_question,
+    "webauthn": _answer_security_key,
+}
+"""How okenv answers each authenticator's ``challenge-authenticator``; an authenticator
+missing here (``duo``, …) is not answered: okenv picks another one."""
 
 
 # -- the conversation -----------------------------------------------------------------------
@@ -241,72 +195,84 @@ class _Flow:
         self.username = username
         self.password = password
         self.password_sent = False
+        self.identified = False
         self.seen: dict[str, int] = {}
-        self.code_method: Method | None = None
-        self.code_attempts = 0
+        self.refused: set[str] = set()
+        """Labels of methods okenv could not answer (not offered again)."""
 
-    def post(self, form: Json, values: Json) -> tuple[int, Json]:
+    def post(self, form: Json, values: Json) -> Answer:
         href = form.get("href")
         if not isinstance(href, str) or not href:
             raise OktaError(f"Okta's {form.get('name')!r} step has no address")
         return self.http.post_ion(href, fill_form(form, values))
 
-    def run(self, data: Json) -> Any:
-        for _ in range(MAX_STEPS):
-            success = data.get("success")
-            if isinstance(success, dict) and success.get("href"):
-                return self.http.open_page(str(success["href"]))
-            forms = remediations(data)
-            redirect = forms.get("success-redirect")
-            if redirect and redirect.get("href"):
-                return self.http.open_page(str(redirect["href"]))
-            errors = error_messages(data)
-            if errors:
-                self._check_retry(errors, forms, data)
-            if not forms:
-                raise OktaError("Okta's Identity Engine answered without a next step")
-            _code, data = self._step(forms, data)
-        raise OktaError("the Okta sign-in did not finish")
-
-    def _check_retry(self, errors: list[str], forms: dict[str, Json], data: Json) -> None:
-        """After Okta refused something: ask again for a wrong typed code, else stop."""
-        text = " ".join(errors)
-        method = self.code_method
-        if (
-            method is not None
-            and "challenge-authenticator" in forms
-            and self.code_attempts < passcode_tries(method, self.ctx)
-        ):
-            left = passcode_tries(method, self.ctx) - self.code_attempts
-            self.ctx.prompter.info(f"okenv: Okta: {text} ({left} left)")
-            return
-        if "idx.session.expired" in error_keys(data):
-            raise AuthenticationError(f"Okta: {text}", hint="the sign-in expired; run okenv again")
-        hint = None
-        if method is not None and self.ctx.totp_secret and method.is_totp:
-            hint = "check OKENV_TOTP_SECRET and this machine's clock"
-        raise AuthenticationError(f"Okta: {text}", hint=hint)
-
-    def _once(self, name: str, limit: int = 1) -> None:
+    def once(self, name: str, limit: int = 1) -> None:
         self.seen[name] = self.seen.get(name, 0) + 1
         if self.seen[name] > limit:
             raise OktaError(f"Okta asked for the {name!r} step again; okenv gives up")
 
-    def _step(self, forms: dict[str, Json], data: Json) -> tuple[int, Json]:
+    def run(self, data: Json) -> Any:
+        for _ in range(MAX_STEPS):
+            forms = remediations(data)
+            found = messages(data)
+            success = data.get("success")
+            link = success.get("href") if isinstance(success, dict) else None
+            if not link and forms.get("success-redirect"):
+                link = forms["success-redirect"].get("href")
+            self._check_messages(found, forms, bool(link))
+            if link:
+                return self.http.open_page(str(link))
+            if not forms:
+                text = " ".join(m.text for m in found)
+                if text:
+                    raise AuthenticationError(
+                        f"Okta: {text}",
+                        hint=f"finish the sign-in in a browser at {self.http.org_url}",
+                    )
+                raise OktaError("Okta's Identity Engine answered without a next step")
+            data = self._step(forms, data)[1]
+        raise OktaError("the Okta sign-in did not finish")
+
+    def _check_messages(self, found: list[Message], forms: dict[str, Json], success: bool) -> None:
+        """ERROR ends the sign-in (beside ``success``: access denied); a WARNING beside a
+        fresh ``identify`` is an unknown user; other messages are shown and the flow goes on."""
+        errors = [m for m in found if m.cls == ERROR]
+        if errors:
+            text = " ".join(m.text for m in errors)
+            keys = {m.key for m in errors}
+            if success or keys & ACCESS_DENIED_KEYS:
+                raise AuthorizationError(
+                    f"Okta: {text}", hint="ask your Okta admin for access to the AWS app"
+                )
+            if "idx.session.expired" in keys:
+                raise AuthenticationError(
+                    f"Okta: {text}", hint="the sign-in expired; run okenv again"
+                )
+            raise AuthenticationError(f"Okta: {text}")
+        for message in found:
+            if message.cls == WARNING and "identify" in forms and self.identified:
+                raise AuthenticationError(
+                    f"Okta: {message.text}", hint="check the username (OKENV_USERNAME / username)"
+                )
+            self.ctx.prompter.info(f"okenv: Okta: {message.text}")
+
+    def _step(self, forms: dict[str, Json], data: Json) -> Answer:
+        if "device-challenge-poll" in forms:
+            return self._cancel_probe(data)
         if "challenge-poll" in forms:
             return self._poll(forms["challenge-poll"], data)
         if "identify" in forms:
             return self._identify(forms["identify"])
         if "challenge-authenticator" in forms:
-            return self._answer(forms["challenge-authenticator"], data)
+            return self._challenge(forms, data)
         if "authenticator-verification-data" in forms:
-            return self._verification_data(forms["authenticator-verification-data"])
+            return self._verification_data(forms, data)
         if "select-authenticator-authenticate" in forms:
             return self._select(forms["select-authenticator-authenticate"], data)
-        if "reenroll-authenticator-warning" in forms and "skip" in forms:
-            self.ctx.prompter.info("okenv: your Okta password expires soon; change it in a browser")
-            self._once("skip")
-            return self.post(forms["skip"], {})
+        if "keep-me-signed-in" in forms:
+            return self._keep_signed_in(forms["keep-me-signed-in"])
+        if "skip" in forms and SKIPPABLE & forms.keys():
+            return self._skip(forms)
         org = self.http.org_url
         if "reenroll-authenticator" in forms:
             raise AuthenticationError(
@@ -318,128 +284,162 @@ class _Flow:
                 hint=f"enroll one in a browser at {org}, then run okenv again",
             )
         raise OktaError(
-            "Okta asked for a sign-in step okenv does not know: " + ", ".join(forms),
+            "Okta asked for a sign-in step okenv does not know: " + ", ".join(map(shown, forms)),
             hint=f"finish the sign-in once in a browser at {org}, or report this step",
         )
 
-    def _identify(self, form: Json) -> tuple[int, Json]:
-        self._once("identify")
+    def _identify(self, form: Json) -> Answer:
+        self.once("identify")
+        self.identified = True
         values: Json = {"identifier": self.username}
-        if any(isinstance(f, dict) and f.get("name") == "credentials" for f in form["value"]):
+        if "credentials" in {f.get("name") for f in form.get("value") or [] if isinstance(f, dict)}:
             values["credentials"] = {"passcode": self.password()}
             self.password_sent = True
         return self.post(form, values)
 
-    def _answer(self, form: Json, data: Json) -> tuple[int, Json]:
-        current = current_authenticator(data)
-        kind_of = str(current.get("type") or "")
-        if kind_of == PASSWORD:
-            self._once("password")
-            self.password_sent = True
-            self.code_method = None
-            return self.post(form, {"credentials": {"passcode": self.password()}})
-        method_types = [
-            str(m.get("type")) for m in current.get("methods") or [] if isinstance(m, dict)
-        ]
-        method = describe(current, method_types[0] if method_types else None)
-        if not method.supported:
+    def _cancel_probe(self, data: Json) -> Answer:
+        """FastPass: Okta probes for Okta Verify on this device; cancel, as the widget does."""
+        self.once("device-challenge-poll")
+        challenge = (data.get("authenticatorChallenge") or {}).get("value") or {}
+        cancel = challenge.get("cancel") if isinstance(challenge, dict) else None
+        if not isinstance(cancel, dict):
+            raise OktaError("Okta's device probe (FastPass) offers no way to cancel it")
+        return self.post(cancel, {})
+
+    def _challenge(self, forms: dict[str, Json], data: Json) -> Answer:
+        method = current_method(data)
+        key = str(current_authenticator(data).get("key") or "")
+        answerer = ANSWERERS.get(key)
+        if answerer is None and method.kind == PASSWORD:
+            answerer = _answer_password
+        if answerer is None and method.supported:
+            answerer = _answer_code
+        if answerer is not None and (method.kind == PASSWORD or can_answer(method, self.ctx)):
+            return answerer(self, forms["challenge-authenticator"], data, method)
+        return self._choose_another(forms, data, method)
+
+    def _choose_another(self, forms: dict[str, Json], data: Json, method: Method) -> Answer:
+        """The current challenge cannot be answered here: pick another authenticator."""
+        select = forms.get("select-authenticator-authenticate")
+        if select is None:
             raise AuthenticationError(
                 f"okenv cannot answer Okta's {method.label} challenge",
                 hint="choose another authenticator with --factor, or enroll one okenv supports",
             )
-        self.code_method = method
-        self.code_attempts += 1
-        if method.kind in ("sms", "call", "email"):
-            code = self._sent_code(method, current)
-        else:
-            code = passcode(method, self.ctx)
-        return self.post(form, {"credentials": {"passcode": code}})
-
-    def _sent_code(self, method: Method, current: Json) -> str:
-        resend = current.get("resend")
-        resent = False
-        while True:
-            offer = "" if resent or not isinstance(resend, dict) else " (empty to send a new one)"
-            code = self.ctx.prompter.ask(f"Code from the {method.label}{offer}: ").strip()
-            if code or resent or not isinstance(resend, dict):
-                return code
-            self.post(resend, {})
-            resent = True
-            self.ctx.prompter.info(f"okenv: Okta sent a new code ({method.label})")
-
-    def _verification_data(self, form: Json) -> tuple[int, Json]:
-        """Phone: pick SMS or voice (``call`` preference → voice)."""
-        self._once("authenticator-verification-data")
-        voice = self.ctx.preference == "call"
-        for field in form.get("value") or []:
-            if isinstance(field, dict) and isinstance(field.get("form"), dict):
-                return self.post(form, {field["name"]: {"methodType": "voice" if voice else "sms"}})
-        return self.post(form, {})
-
-    def _select(self, form: Json, data: Json) -> tuple[int, Json]:
-        self._once("select-authenticator-authenticate", limit=3)
-        choices = authenticator_methods(form, data)
-        field = next(
-            f["name"]
-            for f in form.get("value") or []
-            if isinstance(f, dict) and isinstance(f.get("options"), list)
+        self.refused.add(method.label)
+        self.ctx.prompter.info(
+            f"okenv: cannot answer the {method.label} challenge; choosing another"
         )
+        return self._select(select, data)
+
+    def submit_codes(
+        self, form: Json, method: Method, name: str, get_code: Callable[[], str]
+    ) -> Answer:
+        """Post codes into ``credentials.<name>`` by the shared retry rule; a refusal is read
+        from the i18n keys of the answer's messages."""
+        latest = [form]
+
+        def submit(code: str) -> Answer | Refused:
+            answer = self.post(latest[0], {"credentials": {name: code}})
+            doc = answer[1]
+            refused = [m for m in messages(doc) if m.key in REFUSAL_KEYS]
+            retry = remediations(doc).get("challenge-authenticator")
+            if not refused or retry is None:
+                return answer
+            latest[0] = retry
+            text = " ".join(m.text for m in refused)
+            return Refused(
+                REFUSAL_KEYS[refused[0].key], f"Okta: {text}", AuthenticationError(f"Okta: {text}")
+            )
+
+        return enter_code(method, self.ctx, get_code, submit)
+
+    def _verification_data(self, forms: dict[str, Json], data: Json) -> Answer:
+        """Okta asks how to challenge: a ``methodType`` among this form's own options, by the
+        ``factor`` setting, else the only one, else a menu."""
+        self.once("authenticator-verification-data", limit=3)
+        form = forms["authenticator-verification-data"]
+        method = current_method(data)
+        if not can_answer(method, self.ctx) and "select-authenticator-authenticate" in forms:
+            return self._choose_another(forms, data, method)
+        field, offered = method_options(form)
+        wanted = _METHOD_FOR.get(self.ctx.preference)
+        if wanted in offered:
+            chosen = wanted
+        elif len(offered) == 1:
+            chosen = offered[0]
+        elif offered:
+            labels = [describe(current_authenticator(data), t).label for t in offered]
+            chosen = offered[self.ctx.prompter.choose("How should Okta challenge you?", labels)]
+        else:
+            return self.post(form, {})
+        return self.post(form, {field: {"methodType": chosen}})
+
+    def _select(self, form: Json, data: Json) -> Answer:
+        self.once("select-authenticator-authenticate", limit=3)
+        choices = authenticator_methods(form, data)
+        field = choice_field(form)
         if not self.password_sent:
             for method, value in choices:
                 if method.kind == PASSWORD:
                     return self.post(form, {field: value})
-        offered = [(m, v) for m, v in choices if m.kind != PASSWORD]
+        offered = [
+            (replace(m, supported=False) if m.label in self.refused else m, v)
+            for m, v in choices
+            if m.kind != PASSWORD
+        ]
+        preference = self.ctx.preference
+        if self.refused and not any(m.supported and matches(m, preference) for m, _ in offered):
+            self.ctx.preference = "auto"  # what was asked for is what failed: any other
         chosen = choose_method([m for m, _ in offered], self.ctx)
         value = next(v for m, v in offered if m is chosen)
-        self.code_attempts = 0
         return self.post(form, {field: value})
 
-    def _poll(self, form: Json, data: Json) -> tuple[int, Json]:
-        """Okta Verify push: poll until the answer changes; show the number challenge."""
-        ctx = self.ctx
-        current = current_authenticator(data)
-        device = _device(current) or "your phone"
-        cancel = data.get("cancel") if isinstance(data.get("cancel"), dict) else None
-        deadline = ctx.clock() + ctx.push_timeout
-        shown: object | None = None
-        try:
-            with status(ctx.prompter, f"Approve the push on {device}…") as line:
-                while True:
-                    number = (current.get("contextualData") or {}).get("correctAnswer")
-                    if number is not None and number != shown:
-                        shown = number
-                        line.note(number_challenge_message(number, device))
-                    if ctx.clock() >= deadline:
-                        self._cancel(cancel)
-                        raise push_timeout_error(ctx.push_timeout)
-                    refresh = form.get("refresh")
-                    interval = (
-                        float(refresh) / 1000
-                        if isinstance(refresh, int | float) and refresh > 0
-                        else ctx.poll_interval
-                    )
-                    ctx.sleep(interval)
-                    code, answer = self.post(form, {})
-                    forms = remediations(answer)
-                    if (
-                        answer.get("success")
-                        or error_messages(answer)
-                        or "challenge-poll" not in forms
-                    ):
-                        return code, answer
-                    form = forms["challenge-poll"]
-                    current = current_authenticator(answer) or current
-                    if isinstance(answer.get("cancel"), dict):
-                        cancel = answer["cancel"]
-        except KeyboardInterrupt:
-            self._cancel(cancel)
-            raise Interrupted("interrupted; the Okta sign-in was cancelled") from None
+    def _keep_signed_in(self, form: Json) -> Answer:
+        self.once("keep-me-signed-in")
+        setting = self.ctx.keep_signed_in
+        return self.post(form, {} if setting is None else {"keepMeSignedIn": setting})
 
-    def _cancel(self, cancel: Json | None) -> None:
-        if cancel is None:
-            return
-        with contextlib.suppress(OkenvError, KeyboardInterrupt):
-            self.post(cancel, {})
+    def _skip(self, forms: dict[str, Json]) -> Answer:
+        self.once("skip", limit=3)
+        if "reenroll-authenticator-warning" in forms:
+            self.ctx.prompter.info("okenv: your Okta password expires soon; change it in a browser")
+        else:
+            step = sorted(SKIPPABLE & forms.keys())[0]
+            self.ctx.prompter.info(f"okenv: skipped Okta's optional {step!r} step")
+        return self.post(forms["skip"], {})
+
+    def _poll(self, form: Json, data: Json) -> Answer:
+        """Okta Verify push: poll until the answer changes (see ``mfa.wait_for_push``)."""
+        state: dict[str, Any] = {"form": form, "cancel": data.get("cancel")}
+
+        def look(answer: Answer) -> PushState[Answer]:
+            doc = answer[1]
+            forms = remediations(doc)
+            if doc.get("success") or error_messages(doc) or "challenge-poll" not in forms:
+                return PushState(done=answer)
+            state["form"] = forms["challenge-poll"]
+            if isinstance(doc.get("cancel"), dict):
+                state["cancel"] = doc["cancel"]
+            context = current_authenticator(doc).get("contextualData") or {}
+            refresh = state["form"].get("refresh")
+            return PushState(
+                number=context.get("correctAnswer") if isinstance(context, dict) else None,
+                refresh=refresh / 1000 if isinstance(refresh, int | float) else None,
+            )
+
+        def cancel() -> None:
+            if isinstance(state["cancel"], dict):
+                self.post(state["cancel"], {})
+
+        device = device_of(current_authenticator(data)) or "your phone"
+        return wait_for_push(
+            self.ctx,
+            device,
+            lambda: look((200, data)),
+            lambda: look(self.post(state["form"], {})),
+            cancel,
+        )
 
 
 def sign_in(
@@ -457,11 +457,11 @@ def sign_in(
 
 
 __all__ = [
+    "ANSWERERS",
     "authenticator_methods",
     "describe",
     "error_messages",
     "fill_form",
-    "matches",
     "remediations",
     "sign_in",
 ]

@@ -69,10 +69,6 @@ def has_saml_form(soup: Any) -> bool:
     )
 
 
-def is_signin_page(soup: Any) -> bool:
-    return soup is not None and soup.find(id="okta-sign-in") is not None
-
-
 _STATE_TOKEN = re.compile(
     r"""(?:\bvar\s+stateToken\s*=\s*|["']stateToken["']\s*:\s*)(["'])(?P<token>(?:\\.|(?!\1).)*)\1"""
 )

@@ -2,9 +2,9 @@
 
 After a login okenv keeps Okta's session cookie (``sid`` on Classic, ``idx`` on Identity
 Engine) with its expiry, one private file per org and user in ``<cache dir>/okta/`` (0700
-directory, 0600 files, atomic writes: :class:`okenv.cache.CredentialCache`'s document
-helpers). The next login for any profile of that org sends the cookie first and needs the
-password and MFA only when Okta no longer accepts it. ``okenv logout`` ends the session at
+directory, 0600 files, atomic writes: an :class:`okenv.store.PrivateStore`). The next login
+for any profile of that org sends the cookie first and needs the password and MFA only when
+Okta no longer accepts it. ``okenv logout`` ends the session at
 Okta (``DELETE /api/v1/sessions/me``) and forgets it.
 
 The engine answer of ``/.well-known/okta-organization`` is kept per org for a day.
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from okenv.cache import CredentialCache
 from okenv.digest import sha256_hex
 from okenv.errors import AuthenticationError, OkenvError, OktaError
 from okenv.okta.http import OktaHttp
+from okenv.store import PrivateStore
 
 VERSION = 1
 SESSION_PREFIX = "session-"
@@ -50,16 +50,11 @@ def _digest(*parts: str) -> str:
 
 
 class SessionStore:
-    """Okta session cookies and engine answers, private files in ``directory``."""
+    """Okta session cookies and engine answers: documents in a :class:`PrivateStore` (or a
+    directory, made one)."""
 
-    def __init__(
-        self,
-        directory: Path,
-        warn: Callable[[str], None] | None = None,
-        *,
-        inside: Path | None = None,
-    ) -> None:
-        self._files = CredentialCache(directory, warn=warn, inside=inside)
+    def __init__(self, files: PrivateStore | Path) -> None:
+        self._files = files if isinstance(files, PrivateStore) else PrivateStore(files)
 
     @staticmethod
     def _session_key(org: str, username: str) -> str:
@@ -70,7 +65,7 @@ class SessionStore:
     def load(self, org: str, username: str, now: float | None = None) -> SavedSession | None:
         """The saved session of ``username`` at ``org`` while it lasts, else None."""
         key = self._session_key(org, username)
-        saved = self._parse(self._files.load_document(key))
+        saved = self._parse(self._files.read(key))
         if saved is None:
             return None
         if saved.org.rstrip("/").lower() != org.rstrip("/").lower() or (
@@ -78,12 +73,12 @@ class SessionStore:
         ):
             return None
         if not saved.usable(time.time() if now is None else now):
-            self._files.remove_document(key)
+            self._files.remove(key)
             return None
         return saved
 
     def save(self, session: SavedSession) -> None:
-        self._files.store_document(
+        self._files.write(
             self._session_key(session.org, session.username),
             {
                 "version": VERSION,
@@ -96,13 +91,13 @@ class SessionStore:
         )
 
     def forget(self, org: str, username: str) -> bool:
-        return self._files.remove_document(self._session_key(org, username))
+        return self._files.remove(self._session_key(org, username))
 
     def sessions(self) -> list[SavedSession]:
         """Every readable saved session, expired ones included."""
         found = []
-        for key in self._files.document_keys(SESSION_PREFIX):
-            saved = self._parse(self._files.load_document(key))
+        for key in self._files.names(SESSION_PREFIX):
+            saved = self._parse(self._files.read(key))
             if saved is not None:
                 found.append(saved)
         return found
@@ -133,7 +128,7 @@ class SessionStore:
     # -- engine -----------------------------------------------------------------------------
 
     def engine(self, org: str, now: float | None = None) -> str | None:
-        document = self._files.load_document(ENGINE_PREFIX + _digest(org.rstrip("/").lower()))
+        document = self._files.read(ENGINE_PREFIX + _digest(org.rstrip("/").lower()))
         if document is None or document.get("version") != VERSION:
             return None
         engine = document.get("engine")
@@ -145,7 +140,7 @@ class SessionStore:
         return str(engine)
 
     def save_engine(self, org: str, engine: str) -> None:
-        self._files.store_document(
+        self._files.write(
             ENGINE_PREFIX + _digest(org.rstrip("/").lower()),
             {"version": VERSION, "org": org, "engine": engine, "checked_at": time.time()},
         )
@@ -196,7 +191,7 @@ def default_store(
     from okenv.paths import cache_dir
 
     root = cache_dir(environ)
-    return SessionStore(root / "okta", warn=warn, inside=root)
+    return SessionStore(PrivateStore(root / "okta", warn, inside=root))
 
 
 def logout(

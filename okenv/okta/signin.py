@@ -16,14 +16,14 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from okenv.config import Profile
 from okenv.errors import OktaError
 from okenv.okta import classic, idx
 from okenv.okta.http import RATE_LIMIT_MAX_WAIT, OktaHttp
-from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext
+from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext, Waits
 from okenv.okta.pages import SamlForm, has_saml_form, parse_app_page, state_token
 from okenv.okta.session import SessionStore, default_store, describe_session, detect_engine
 from okenv.prompt import Prompter
@@ -36,6 +36,8 @@ def _seconds(text: str | None, default: float) -> float:
         value = float(text) if text else default
     except ValueError:
         return default
+    if value != value:  # NaN: no wait can be compared with it
+        return default
     return min(max(value, 0.01), 3600.0)
 
 
@@ -43,11 +45,8 @@ def _seconds(text: str | None, default: float) -> float:
 class OktaOptions:
     """Timing and storage for an Okta sign-in (tests shorten the waits)."""
 
-    poll_interval: float = POLL_INTERVAL
-    push_timeout: float = PUSH_TIMEOUT
+    waits: Waits = field(default_factory=Waits)
     rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
     store: SessionStore | None = None
     """Where Okta sessions and engine answers are kept; None = no reuse."""
 
@@ -55,12 +54,14 @@ class OktaOptions:
     def from_environment(
         cls, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
     ) -> OktaOptions:
-        """The defaults, the store in okenv's cache dir, and the test knobs
-        ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds)."""
+        """The defaults, the store in okenv's cache dir, and the settings
+        ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds, README "Variables")."""
         env = os.environ if environ is None else environ
         return cls(
-            poll_interval=_seconds(env.get("OKENV_POLL_INTERVAL"), POLL_INTERVAL),
-            push_timeout=_seconds(env.get("OKENV_PUSH_TIMEOUT"), PUSH_TIMEOUT),
+            waits=Waits(
+                poll_interval=_seconds(env.get("OKENV_POLL_INTERVAL"), POLL_INTERVAL),
+                push_timeout=_seconds(env.get("OKENV_PUSH_TIMEOUT"), PUSH_TIMEOUT),
+            ),
             store=default_store(env, warn),
         )
 
@@ -87,6 +88,7 @@ def sign_in(
     prompter: Prompter,
     options: OktaOptions,
     trace: Trace | None = None,
+    security_answer: str | None = None,
 ) -> SamlForm:
     """Sign in to the profile's Okta org and return the AWS app's SAML form."""
     say = trace or (lambda _message: None)
@@ -95,17 +97,16 @@ def sign_in(
         timeout=profile.timeout,
         trace=trace,
         notify=prompter.info,
-        sleep=options.sleep,
+        sleep=options.waits.sleep,
         rate_limit_max_wait=options.rate_limit_max_wait,
     )
     ctx = MfaContext(
         prompter,
         profile.factor,
         totp_secret,
-        options.poll_interval,
-        options.push_timeout,
-        options.sleep,
-        options.clock,
+        security_answer,
+        options.waits,
+        keep_signed_in=profile.okta_keep_signed_in,
     )
     secret = _Once(password)
     store = options.store

@@ -79,6 +79,19 @@ class Sandbox:
     def cache_dir(self) -> Path:
         return Path(self.env["OKENV_CACHE_DIR"])
 
+    def imports(self, *args: str) -> set[str]:
+        """The modules ``python -X importtime -m okenv ARGS`` imports (dotted names)."""
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "okenv", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
+
 
 @pytest.fixture
 def fake_sts() -> Iterator[FakeSts]:

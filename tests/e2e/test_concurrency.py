@@ -175,7 +175,7 @@ def test_different_profiles_proceed_in_parallel(
 
 KILL_BEFORE_RENAME = """
 import os, sys
-from okenv.fast import main
+from okenv.main import main
 
 target = sys.argv[1]
 

@@ -116,10 +116,10 @@ def test_no_input_for_the_code(sandbox: Sandbox) -> None:
 def test_only_unsupported_factors(sandbox: Sandbox) -> None:
     user = default_user()
     for factor in user.factors:
-        factor.factor_type = "webauthn"
+        factor.factor_type = "u2f"
         factor.provider = "FIDO"
     sandbox.okta.users = [user]
-    assert_fails(sandbox, 3, "webauthn")
+    assert_fails(sandbox, 3, "u2f")
 
 
 # -- authorization: exit 4 ----------------------------------------------------------------

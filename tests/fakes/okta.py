@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import pyotp
@@ -44,6 +44,7 @@ from tests.fakes.http import (
     json_response,
     redirect,
 )
+from tests.fakes.okta_idx import QUESTION, IdxOrg, IdxState, iso, rand
 
 __all__ = [
     "DEFAULT_APP_INSTANCE",
@@ -94,14 +95,6 @@ def totp_now(secret: str = DEFAULT_TOTP_SECRET) -> str:
     return str(LenientTOTP(secret).now())
 
 
-def _rand(n: int) -> str:
-    return "".join(secrets.choice(_ALNUM) for _ in range(n))
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def okta_attr_escape(value: str) -> str:
     """Escape an HTML attribute value the way Okta's pages do: every character that is
     not an ASCII letter or digit becomes ``&#x..;`` (lowercase hex)."""
@@ -133,7 +126,7 @@ def okta_error(
         "errorCode": code,
         "errorSummary": summary,
         "errorLink": code,
-        "errorId": "oae" + _rand(22),
+        "errorId": "oae" + rand(22),
         "errorCauses": [{"errorSummary": c} for c in causes],
     }
     return json_response(body, status, headers)
@@ -226,37 +219,10 @@ class Session:
 # ------------------------------------------------------------------------------- org
 
 
-@dataclass
-class IdxState:
-    """An Identity Engine transaction (keyed by its stateHandle)."""
-
-    handle: str
-    expires_at: float
-    user: FakeUser | None = None
-    password_ok: bool = False
-    extra_done: bool = False
-    mfa_ok: bool = False
-    current: tuple[str, str] | None = None
-    """(authenticator id, methodType) being challenged."""
-    polls: int = 0
-    sent: int = 0
-
-
-@dataclass
-class IdxAuthenticator:
-    id: str
-    key: str
-    type: str
-    display_name: str
-    methods: dict[str, FakeFactor | None]
-    """methodType → the factor that answers it (None: a method okenv cannot use)."""
-    profile: dict[str, Any] = field(default_factory=dict)
-
-
 FactorHandler = Callable[["FakeOkta", Transaction, FakeFactor, Request], Response]
 
 
-class FakeOkta(FakeHTTPServer):
+class FakeOkta(IdxOrg, FakeHTTPServer):
     """A fake Okta org. Every keyword is also an attribute that tests may change at any
     time (before or after ``start()``); the server reads them per request."""
 
@@ -343,10 +309,6 @@ class FakeOkta(FakeHTTPServer):
         """Unused sessionTokens whose transaction verified a factor."""
         self.stepped_up: dict[str, Session | FakeUser] = {}
         """stateToken of a finished app step-up → what /login/step-up/redirect signs in."""
-        self.idx_states: dict[str, IdxState] = {}
-        """IDX transactions by stateHandle (and by the page's stateToken before introspect)."""
-        self.idx_redirects: dict[str, FakeUser] = {}
-        """Short success-redirect tokens → user."""
         self.saml_responses: list[str] = []
         """Every SAMLResponse value put into a form (before escaping)."""
 
@@ -363,14 +325,7 @@ class FakeOkta(FakeHTTPServer):
         r("POST", r"/api/v1/sessions/me/lifecycle/refresh", self._refresh_session)
         r("POST", r"/api/v1/authn/factors/(?P<factor_id>[^/]+)/verify/resend", self._verify)
         r("GET", r"/login/step-up/redirect", self._step_up_redirect)
-        r("POST", r"/idp/idx/introspect", self._idx_introspect)
-        r("POST", r"/idp/idx/identify", self._idx_identify)
-        r("POST", r"/idp/idx/challenge", self._idx_challenge)
-        r("POST", r"/idp/idx/challenge/answer", self._idx_answer)
-        r("POST", r"/idp/idx/challenge/resend", self._idx_resend)
-        r("POST", r"/idp/idx/(?:challenge|authenticators)/poll", self._idx_poll)
-        r("POST", r"/idp/idx/cancel", self._idx_cancel)
-        r("GET", r"/login/token/redirect", self._idx_token_redirect)
+        self._idx_setup()
 
     # ------------------------------------------------------------------ public helpers
 
@@ -392,7 +347,7 @@ class FakeOkta(FakeHTTPServer):
         raise KeyError(username)
 
     def issue_session_token(self, username: str = DEFAULT_USERNAME) -> str:
-        token = "20111" + _rand(55)
+        token = "20111" + rand(55)
         expires = self.now() + self.session_token_lifetime
         with self._state_lock:
             self.session_tokens[token] = (self.user(username), expires)
@@ -401,6 +356,24 @@ class FakeOkta(FakeHTTPServer):
     def create_session(self, username: str = DEFAULT_USERNAME) -> str:
         """Create an Okta session directly; returns its id (the ``sid`` cookie value)."""
         return self._new_session(self.user(username)).id
+
+    def check_code(self, factor: FakeFactor, code: Any) -> str:
+        """``ok``, ``wrong`` or ``replayed`` (with ``reject_replayed_codes``), both engines."""
+        if not isinstance(code, str) or not code:
+            return "wrong"
+        if factor.secret is not None:
+            ok = LenientTOTP(factor.secret).verify(code, valid_window=1)
+        else:
+            ok = factor.passcode is not None and secrets.compare_digest(code, factor.passcode)
+        if not ok:
+            return "wrong"
+        if self.reject_replayed_codes:
+            key = (factor.id, code)
+            with self._state_lock:
+                if key in self.used_passcodes:
+                    return "replayed"
+                self.used_passcodes.add(key)
+        return "ok"
 
     def default_error(self, request: Request, status: int) -> Response:
         if status == 429:
@@ -441,7 +414,7 @@ class FakeOkta(FakeHTTPServer):
 
     def _new_transaction(self, user: FakeUser | None, status: str) -> Transaction:
         # Okta stateTokens contain '-', which pages JS-escape as \x2D.
-        token = "00" + _rand(20) + "-" + _rand(21)
+        token = "00" + rand(20) + "-" + rand(21)
         tx = Transaction(token, user, status, self.now() + self.state_token_lifetime)
         with self._state_lock:
             self.transactions[token] = tx
@@ -467,7 +440,7 @@ class FakeOkta(FakeHTTPServer):
             with self._state_lock:
                 self.mfa_session_tokens.add(token)
         body: dict[str, Any] = {
-            "expiresAt": _iso(self.now() + self.session_token_lifetime),
+            "expiresAt": iso(self.now() + self.session_token_lifetime),
             "status": "SUCCESS",
             "sessionToken": token,
             "_embedded": {"user": self._user_json(tx.user)},
@@ -482,7 +455,7 @@ class FakeOkta(FakeHTTPServer):
     def _new_session(self, user: FakeUser, *, mfa: bool = True, cookie: str = "sid") -> Session:
         now = self.now()
         session = Session(
-            "102" + _rand(22), user, now, now + self.session_lifetime, mfa=mfa, cookie=cookie
+            "102" + rand(22), user, now, now + self.session_lifetime, mfa=mfa, cookie=cookie
         )
         with self._state_lock:
             self.sessions[session.id] = session
@@ -536,6 +509,8 @@ class FakeOkta(FakeHTTPServer):
             return factor.profile
         if factor.factor_type in ("sms", "call"):
             return {"phoneNumber": "+1 XXX-XXX-4321"}
+        if factor.factor_type == "question":
+            return {"question": QUESTION[0], "questionText": QUESTION[1]}
         if factor.factor_type == "email":
             return {"email": user.username[0] + "...@" + user.username.partition("@")[2]}
         if factor.factor_type == "push":
@@ -563,7 +538,7 @@ class FakeOkta(FakeHTTPServer):
     def _tx_body(self, tx: Transaction, **extra: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
             "stateToken": tx.state_token,
-            "expiresAt": _iso(tx.expires_at),
+            "expiresAt": iso(tx.expires_at),
             "status": tx.status,
         }
         body.update(extra)
@@ -805,11 +780,11 @@ class FakeOkta(FakeHTTPServer):
             "id": session.id,
             "userId": session.user.user_id,
             "login": session.user.username,
-            "createdAt": _iso(session.created_at),
-            "expiresAt": _iso(session.expires_at),
+            "createdAt": iso(session.created_at),
+            "expiresAt": iso(session.expires_at),
             "status": "ACTIVE",
-            "lastPasswordVerification": _iso(session.created_at),
-            "lastFactorVerification": _iso(session.created_at),
+            "lastPasswordVerification": iso(session.created_at),
+            "lastFactorVerification": iso(session.created_at),
             "amr": ["pwd", "otp", "mfa"],
             "idp": {"id": self.org_id, "type": "OKTA"},
             "mfaActive": True,
@@ -854,494 +829,6 @@ class FakeOkta(FakeHTTPServer):
         session.expires_at = self.now() + self.session_lifetime
         return json_response(self._session_json(session))
 
-    # ------------------------------------------------------------------ Identity Engine
-
-    def _idx_authenticators(self, user: FakeUser) -> list[IdxAuthenticator]:
-        """The user's factors as IDX authenticators (Okta Verify groups push and code)."""
-
-        def aid(key: str) -> str:
-            return "aut" + hashlib.sha256(f"{user.username}/{key}".encode()).hexdigest()[:17]
-
-        found: list[IdxAuthenticator] = []
-        by_type: dict[tuple[str, str], FakeFactor] = {}
-        for f in user.factors:
-            by_type.setdefault((f.factor_type, f.provider), f)
-        google = by_type.get(("token:software:totp", "GOOGLE"))
-        if google is not None:
-            found.append(
-                IdxAuthenticator(
-                    aid("google"), "google_otp", "app", "Google Authenticator", {"otp": google}
-                )
-            )
-        push = by_type.get(("push", "OKTA"))
-        ov_totp = by_type.get(("token:software:totp", "OKTA"))
-        if push is not None or ov_totp is not None:
-            methods: dict[str, FakeFactor | None] = {}
-            if push is not None:
-                methods["signed_nonce"] = None
-                methods["push"] = push
-            if ov_totp is not None:
-                methods["totp"] = ov_totp
-            device = (push.profile or {}).get("name") if push and push.profile else None
-            found.append(
-                IdxAuthenticator(
-                    aid("okta_verify"),
-                    "okta_verify",
-                    "app",
-                    "Okta Verify",
-                    methods,
-                    {"deviceName": device or f"{user.first_name}'s iPhone"},
-                )
-            )
-        phone: dict[str, FakeFactor | None] = {}
-        for ftype, method in (("sms", "sms"), ("call", "voice")):
-            factor = next((f for f in user.factors if f.factor_type == ftype), None)
-            if factor is not None:
-                phone[method] = factor
-        if phone:
-            found.append(
-                IdxAuthenticator(
-                    aid("phone"),
-                    "phone_number",
-                    "phone",
-                    "Phone",
-                    phone,
-                    {"phoneNumber": "+1 XXX-XXX-4321"},
-                )
-            )
-        email = next((f for f in user.factors if f.factor_type == "email"), None)
-        if email is not None:
-            masked = user.username[0] + "***@" + user.username.partition("@")[2]
-            found.append(
-                IdxAuthenticator(
-                    aid("email"),
-                    "okta_email",
-                    "email",
-                    "Email",
-                    {"email": email},
-                    {"email": masked},
-                )
-            )
-        hardware = next(
-            (f for f in user.factors if f.factor_type in ("token:hardware", "token")), None
-        )
-        if hardware is not None:
-            found.append(
-                IdxAuthenticator(
-                    aid("yubikey"), "yubikey_token", "security_key", "YubiKey", {"otp": hardware}
-                )
-            )
-        if any(f.factor_type in ("webauthn", "u2f") for f in user.factors):
-            found.append(
-                IdxAuthenticator(
-                    aid("webauthn"),
-                    "webauthn",
-                    "security_key",
-                    "Security Key or Biometric",
-                    {"webauthn": None},
-                )
-            )
-        return found
-
-    def _idx_password_id(self, user: FakeUser) -> str:
-        return "aut" + hashlib.sha256(f"{user.username}/password".encode()).hexdigest()[:17]
-
-    def _idx_form(
-        self, name: str, path: str, state: IdxState, *fields: dict[str, Any], **extra: Any
-    ) -> dict[str, Any]:
-        handle = {
-            "name": "stateHandle",
-            "required": True,
-            "value": state.handle,
-            "visible": False,
-            "mutable": False,
-        }
-        return {
-            "rel": ["create-form"],
-            "name": name,
-            "href": self.url + path,
-            "method": "POST",
-            "produces": ION_TYPE,
-            "value": [*fields, handle],
-            "accepts": "application/json; okta-version=1.0.0",
-            **extra,
-        }
-
-    def _idx_auth_json(self, auth: IdxAuthenticator) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": auth.type,
-            "key": auth.key,
-            "id": auth.id,
-            "displayName": auth.display_name,
-            "methods": [{"type": m} for m in auth.methods],
-        }
-        if auth.profile:
-            body["profile"] = dict(auth.profile)
-        return body
-
-    def _idx_select_form(self, state: IdxState, auths: list[IdxAuthenticator]) -> dict[str, Any]:
-        assert state.user is not None
-        options = []
-        for index, auth in enumerate(auths):
-            method_field: dict[str, Any] = {"name": "methodType", "required": False}
-            if len(auth.methods) == 1:
-                method_field.update(value=next(iter(auth.methods)), mutable=False)
-            else:
-                method_field.update(
-                    type="string",
-                    mutable=True,
-                    options=[{"value": m, "label": m} for m in auth.methods],
-                )
-            options.append(
-                {
-                    "label": auth.display_name,
-                    "value": {
-                        "form": {
-                            "value": [
-                                {
-                                    "name": "id",
-                                    "required": True,
-                                    "value": auth.id,
-                                    "mutable": False,
-                                },
-                                method_field,
-                            ]
-                        }
-                    },
-                    "relatesTo": f"$.authenticatorEnrollments.value[{index}]",
-                }
-            )
-        options.append(
-            {
-                "label": "Password",
-                "value": {
-                    "form": {
-                        "value": [
-                            {
-                                "name": "id",
-                                "required": True,
-                                "value": self._idx_password_id(state.user),
-                                "mutable": False,
-                            },
-                            {
-                                "name": "methodType",
-                                "required": False,
-                                "value": "password",
-                                "mutable": False,
-                            },
-                        ]
-                    }
-                },
-                "relatesTo": f"$.authenticatorEnrollments.value[{len(auths)}]",
-            }
-        )
-        field_ = {"name": "authenticator", "type": "object", "options": options}
-        return self._idx_form(
-            "select-authenticator-authenticate", "/idp/idx/challenge", state, field_
-        )
-
-    def _idx_doc(
-        self,
-        state: IdxState,
-        status: int = 200,
-        messages: Sequence[tuple[str, str]] = (),
-        field_messages: Sequence[tuple[str, str]] = (),
-    ) -> Response:
-        """The IDX answer for the state's current step (shapes of the okta-idx samples)."""
-        doc: dict[str, Any] = {
-            "version": "1.0.0",
-            "stateHandle": state.handle,
-            "expiresAt": _iso(state.expires_at),
-            "intent": "LOGIN",
-        }
-        forms: list[dict[str, Any]] = []
-        user = state.user
-        passcode_field: dict[str, Any] = {
-            "name": "passcode",
-            "label": "Enter code",
-            "required": True,
-            "visible": True,
-        }
-        if field_messages:
-            passcode_field["messages"] = _idx_messages(field_messages)
-        credentials = {
-            "name": "credentials",
-            "type": "object",
-            "required": True,
-            "form": {"value": [passcode_field]},
-        }
-        if user is None:
-            fields: list[dict[str, Any]] = [
-                {"name": "identifier", "label": "Username", "required": True}
-            ]
-            if self.idx_identify_with_password:
-                fields.append(
-                    {
-                        "name": "credentials",
-                        "type": "object",
-                        "required": True,
-                        "form": {
-                            "value": [{"name": "passcode", "label": "Password", "secret": True}]
-                        },
-                    }
-                )
-            fields.append({"name": "rememberMe", "label": "Keep me signed in", "type": "boolean"})
-            forms.append(self._idx_form("identify", "/idp/idx/identify", state, *fields))
-            forms.append(self._idx_form("select-enroll-profile", "/idp/idx/enroll", state))
-        elif not state.password_ok:
-            forms.append(
-                self._idx_form(
-                    "challenge-authenticator", "/idp/idx/challenge/answer", state, credentials
-                )
-            )
-            doc["currentAuthenticatorEnrollment"] = {
-                "type": "object",
-                "value": {
-                    "type": "password",
-                    "key": "okta_password",
-                    "displayName": "Password",
-                    "id": self._idx_password_id(user),
-                    "methods": [{"type": "password"}],
-                },
-            }
-        elif self.idx_extra_remediation and not state.extra_done:
-            name = self.idx_extra_remediation
-            forms.append(self._idx_form(name, f"/idp/idx/{name}", state))
-        elif not state.mfa_ok:
-            auths = self._idx_authenticators(user)
-            doc["authenticatorEnrollments"] = {
-                "type": "array",
-                "value": [
-                    *(self._idx_auth_json(a) for a in auths),
-                    {
-                        "type": "password",
-                        "key": "okta_password",
-                        "displayName": "Password",
-                        "id": self._idx_password_id(user),
-                        "methods": [{"type": "password"}],
-                    },
-                ],
-            }
-            if user.status_after_password == "MFA_ENROLL":
-                forms.append(
-                    self._idx_form(
-                        "select-authenticator-enroll", "/idp/idx/credential/enroll", state
-                    )
-                )
-            else:
-                usable = [(a, m) for a in auths for m, f in a.methods.items() if f is not None]
-                if state.current is None and len(auths) == 1 and len(usable) == 1:
-                    state.current = (usable[0][0].id, usable[0][1])
-                    state.sent += usable[0][1] in ("sms", "voice", "email")
-                current = None
-                if state.current is not None:
-                    current = next((a for a in auths if a.id == state.current[0]), None)
-                if current is None:
-                    forms.append(self._idx_select_form(state, auths))
-                else:
-                    method = state.current[1] if state.current else ""
-                    info = self._idx_auth_json(current)
-                    info["methods"] = [{"type": method}]
-                    if method == "push":
-                        factor = current.methods.get("push")
-                        if factor is not None and factor.push_correct_answer is not None:
-                            info["contextualData"] = {"correctAnswer": factor.push_correct_answer}
-                        forms.append(
-                            self._idx_form(
-                                "challenge-poll",
-                                "/idp/idx/authenticators/poll",
-                                state,
-                                refresh=self.idx_poll_refresh_ms,
-                                relatesTo=["$.currentAuthenticator"],
-                            )
-                        )
-                        doc["currentAuthenticator"] = {"type": "object", "value": info}
-                    else:
-                        forms.append(
-                            self._idx_form(
-                                "challenge-authenticator",
-                                "/idp/idx/challenge/answer",
-                                state,
-                                credentials,
-                                relatesTo=["$.currentAuthenticatorEnrollment"],
-                            )
-                        )
-                        if method in ("sms", "voice", "email"):
-                            info["resend"] = self._idx_form(
-                                "resend", "/idp/idx/challenge/resend", state
-                            )
-                        doc["currentAuthenticatorEnrollment"] = {"type": "object", "value": info}
-                    forms.append(self._idx_select_form(state, auths))
-        else:
-            short = _rand(46)
-            with self._state_lock:
-                self.idx_redirects[short] = user
-            doc["success"] = {
-                "name": "success-redirect",
-                "href": f"{self.url}/login/token/redirect?stateToken={short}",
-            }
-        if forms:
-            doc["remediation"] = {"type": "array", "value": forms}
-        if messages:
-            doc["messages"] = _idx_messages(messages)
-        if user is not None:
-            doc["user"] = {
-                "type": "object",
-                "value": {"id": user.user_id, "identifier": user.username},
-            }
-        doc["cancel"] = self._idx_form("cancel", "/idp/idx/cancel", state)
-        return _ion(doc, status)
-
-    def _idx_state(self, request: Request, key: str = "stateHandle") -> IdxState | None:
-        handle = _body(request).get(key)
-        if not isinstance(handle, str):
-            return None
-        with self._state_lock:
-            state = self.idx_states.get(handle)
-        if state is None or state.expires_at <= self.now():
-            return None
-        return state
-
-    def _idx_introspect(self, request: Request) -> Response:
-        state = self._idx_state(request, "stateToken")
-        if state is None:
-            return _idx_expired()
-        return self._idx_doc(state)
-
-    def _idx_identify(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None:
-            return _idx_expired()
-        body = _body(request)
-        user = None
-        try:
-            user = self.user(str(body.get("identifier", "")))
-        except KeyError:
-            user = None
-        if self.idx_identify_with_password:
-            given = (body.get("credentials") or {}).get("passcode")
-            if user is None or given != user.password:
-                return self._idx_doc(state, 401, [("Authentication failed", "errors.E0000004")])
-            state.user, state.password_ok = user, True
-        elif user is None:
-            return self._idx_doc(
-                state,
-                401,
-                [
-                    (
-                        f"There is no account with the Username {body.get('identifier')}.",
-                        "idx.unknown.user",
-                    )
-                ],
-            )
-        else:
-            state.user = user
-        if not user.factors or not self.org_mfa:
-            state.mfa_ok = state.password_ok
-        return self._idx_doc(state)
-
-    def _idx_challenge(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None or state.user is None:
-            return _idx_expired()
-        chosen = _body(request).get("authenticator") or {}
-        auth = next(
-            (a for a in self._idx_authenticators(state.user) if a.id == chosen.get("id")), None
-        )
-        if auth is None:
-            return self._idx_doc(state, 400, [("Invalid authenticator", "api.idx.invalid")])
-        method = chosen.get("methodType") or next(iter(auth.methods))
-        if auth.methods.get(method) is None:
-            return self._idx_doc(state, 400, [(f"Unsupported method {method}", "api.idx.invalid")])
-        state.current, state.polls = (auth.id, method), 0
-        if method in ("sms", "voice", "email"):
-            state.sent += 1
-        return self._idx_doc(state)
-
-    def _idx_current_factor(self, state: IdxState) -> FakeFactor | None:
-        if state.user is None or state.current is None:
-            return None
-        for auth in self._idx_authenticators(state.user):
-            if auth.id == state.current[0]:
-                return auth.methods.get(state.current[1])
-        return None
-
-    def _idx_answer(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None or state.user is None:
-            return _idx_expired()
-        code = (_body(request).get("credentials") or {}).get("passcode")
-        if not state.password_ok:
-            if code != state.user.password:
-                return self._idx_doc(
-                    state, 401, field_messages=[("Password is incorrect", "incorrectPassword")]
-                )
-            state.password_ok = True
-            state.mfa_ok = not state.user.factors or not self.org_mfa
-            return self._idx_doc(state)
-        factor = self._idx_current_factor(state)
-        if factor is None:
-            return self._idx_doc(state, 400, [("Nothing to answer", "api.idx.invalid")])
-        if _check_code(self, factor, code) is not None:
-            return self._idx_doc(
-                state,
-                401,
-                field_messages=[("Invalid code. Try again.", "api.authn.error.PASSCODE_INVALID")],
-            )
-        state.mfa_ok = True
-        return self._idx_doc(state)
-
-    def _idx_resend(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None:
-            return _idx_expired()
-        state.sent += 1
-        return self._idx_doc(state)
-
-    def _idx_poll(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None:
-            return _idx_expired()
-        factor = self._idx_current_factor(state)
-        if factor is None or state.current is None or state.current[1] != "push":
-            return self._idx_doc(state, 400, [("Nothing to poll", "api.idx.invalid")])
-        results = factor.push_results or ["SUCCESS"]
-        result = results[min(state.polls, len(results) - 1)]
-        state.polls += 1
-        if result == "SUCCESS":
-            state.mfa_ok = True
-        elif result == "REJECTED":
-            state.current = None
-            return self._idx_doc(
-                state,
-                200,
-                [("You have chosen to reject this login.", "api.authn.poll.error.push_rejected")],
-            )
-        elif result == "TIMEOUT":
-            state.current = None
-            return self._idx_doc(
-                state,
-                200,
-                [("Your push notification has expired.", "api.authn.poll.error.push_timeout")],
-            )
-        return self._idx_doc(state)
-
-    def _idx_cancel(self, request: Request) -> Response:
-        state = self._idx_state(request)
-        if state is None:
-            return _idx_expired()
-        with self._state_lock:
-            self.idx_states.pop(state.handle, None)
-        return _ion({"version": "1.0.0", "intent": "LOGIN"})
-
-    def _idx_token_redirect(self, request: Request) -> Response:
-        with self._state_lock:
-            user = self.idx_redirects.pop(request.query.get("stateToken", ""), None)
-        if user is None:
-            return html_response(_ERROR_PAGE, 403)
-        session = self._new_session(user, mfa=True, cookie="idx")
-        return self._set_sid(redirect(self.app_url), session)
-
     def _step_up_redirect(self, request: Request) -> Response:
         with self._state_lock:
             target = self.stepped_up.pop(request.query.get("stateToken", ""), None)
@@ -1353,36 +840,6 @@ class FakeOkta(FakeHTTPServer):
         else:
             session = self._new_session(target, mfa=True)
         return self._set_sid(redirect(self.app_url), session)
-
-
-ION_TYPE = "application/ion+json; okta-version=1.0.0"
-
-
-def _ion(doc: dict[str, Any], status: int = 200) -> Response:
-    response = json_response(doc, status)
-    response.headers = [(k, v) for k, v in response.headers if k.lower() != "content-type"]
-    response.headers.insert(0, ("Content-Type", ION_TYPE))
-    return response
-
-
-def _idx_messages(messages: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "type": "array",
-        "value": [
-            {"message": text, "i18n": {"key": key}, "class": "ERROR"} for text, key in messages
-        ],
-    }
-
-
-def _idx_expired() -> Response:
-    return _ion(
-        {
-            "version": "1.0.0",
-            "intent": "LOGIN",
-            "messages": _idx_messages([("The session has expired.", "idx.session.expired")]),
-        },
-        401,
-    )
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -1410,29 +867,22 @@ def _wrong_passcode() -> Response:
 
 
 def _check_code(okta: FakeOkta, factor: FakeFactor, code: Any) -> Response | None:
-    """None when ``code`` is right for ``factor``; else the error answer."""
-    if not isinstance(code, str) or not code:
-        return _wrong_passcode()
-    if factor.secret is not None:
-        ok = LenientTOTP(factor.secret).verify(code, valid_window=1)
-    else:
-        ok = factor.passcode is not None and secrets.compare_digest(code, factor.passcode)
-    if not ok:
-        return _wrong_passcode()
-    if okta.reject_replayed_codes:
-        key = (factor.id, code)
-        with okta._state_lock:
-            if key in okta.used_passcodes:
-                msg = "Each code can only be used once. Please wait for a new code and try again."
-                return okta_error("E0000082", msg, 403, [msg])
-            okta.used_passcodes.add(key)
-    return None
+    """None when ``code`` is right for ``factor``; else Classic's error answer."""
+    outcome = okta.check_code(factor, code)
+    if outcome == "replayed":
+        msg = "Each code can only be used once. Please wait for a new code and try again."
+        return okta_error("E0000082", msg, 403, [msg])
+    return None if outcome == "ok" else _wrong_passcode()
 
 
 def _verify_passcode_factor(
     okta: FakeOkta, tx: Transaction, factor: FakeFactor, request: Request
 ) -> Response:
-    error = _check_code(okta, factor, _body(request).get("passCode"))
+    body = _body(request)
+    name = "answer" if factor.factor_type == "question" else "passCode"
+    if set(body) - {"stateToken", name}:
+        return okta_error("E0000001", "Api validation failed: " + ", ".join(sorted(body)), 400)
+    error = _check_code(okta, factor, body.get(name))
     return error if error is not None else okta._finish(tx)
 
 

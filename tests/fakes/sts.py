@@ -22,7 +22,9 @@ that role), ``html_error_status`` (answer every request with that status and an 
 ``external_ids`` (role ARN → the ExternalId its trust policy requires for AssumeRole), ``hold``
 (a ``threading.Event`` every request waits on, to provoke client read timeouts), ``holds``
 (role ARN → an Event that only requests for that RoleArn wait on: one login held while
-another proceeds).
+another proceeds), ``tamper`` (a function applied to every credential before it is issued:
+hostile values such as a session token with a line break), ``junk_answer`` (a body answered
+with HTTP 200 to every request instead of the action's result).
 Every request is logged in ``calls`` as (action, params) and its headers in ``headers``,
 under a lock. Signatures are not verified.
 """
@@ -36,7 +38,7 @@ import secrets
 import string
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -219,6 +221,8 @@ class FakeSts:
         self.headers: list[dict[str, str]] = []  # request headers, lower-cased, parallel to calls
         self.hold: threading.Event | None = None  # when set, requests wait for it (timeouts)
         self.holds: dict[str, threading.Event] = {}  # RoleArn → Event its requests wait on
+        self.tamper: Callable[[IssuedCredentials], IssuedCredentials] | None = None
+        self.junk_answer: str | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -334,6 +338,8 @@ class FakeSts:
             role_hold.wait(timeout=30)
         if self.html_error_status is not None:
             return self.html_error_status, "text/html; charset=utf-8", HTML_PAGE
+        if self.junk_answer is not None:
+            return 200, "text/xml", self.junk_answer
         try:
             if params.get("Version") != "2011-06-15":
                 raise StsFault("InvalidAction", 400, "Could not find operation for this version")
@@ -382,6 +388,8 @@ class FakeSts:
             assumed_role_arn=f"arn:{partition}:sts::{account}:assumed-role/{name}/{session_name}",
             assumed_role_id=f"{role_id}:{session_name}",
         )
+        if self.tamper is not None:
+            issued = self.tamper(issued)
         with self._lock:
             self.issued[issued.access_key_id] = issued
         return issued

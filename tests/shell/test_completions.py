@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+import typer
 
+from okenv.cli import Choices, profile_name
 from okenv.integration import COMPLETION_FILES
 from tests.shell.test_init import fill_cache, need, okenv_binary, powershell_errors
+from tools.completions import COMMAND, PROFILE, VALUE, Argument, command_tree, generate, okenv_tree
 
 pytestmark = pytest.mark.shell
 
@@ -37,14 +42,19 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("shell", sorted(COMPLETION_FILES))
 def test_committed_file_is_up_to_date(shell: str) -> None:
-    generated = subprocess.run(
+    """completions/ is what tools/completions.py makes of today's command tree."""
+    committed = (COMPLETIONS / COMPLETION_FILES[shell]).read_text()
+    assert generate(shell) == committed, (
+        f"completions/{COMPLETION_FILES[shell]} is stale: run make completions"
+    )
+
+
+@pytest.mark.parametrize("shell", sorted(COMPLETION_FILES))
+def test_completions_command_prints_the_shipped_file(shell: str) -> None:
+    printed = subprocess.run(
         [okenv_binary(), "completions", shell], capture_output=True, text=True, check=True
     ).stdout
-    committed = (COMPLETIONS / COMPLETION_FILES[shell]).read_text()
-    assert generated == committed, (
-        f"completions/{COMPLETION_FILES[shell]} is stale: "
-        f"run .venv/bin/okenv completions {shell} > completions/{COMPLETION_FILES[shell]}"
-    )
+    assert printed == (COMPLETIONS / COMPLETION_FILES[shell]).read_text()
 
 
 def test_static_checks() -> None:
@@ -226,3 +236,184 @@ def test_zsh_completes(env: dict[str, str], tmp_path: Path) -> None:
     assert set(zsh_complete(env, "okenv init ", tmp_path)) == SHELL_NAMES
     assert set(zsh_complete(env, "okenv env --shell ", tmp_path)) == SHELL_NAMES
     assert "okenvtestcmd" in zsh_complete(env, "okenv exec prod-admin -- okenvtest", tmp_path)
+
+
+def test_zsh_completes_use_with_envs_flags(env: dict[str, str], tmp_path: Path) -> None:
+    flags = set(zsh_complete(env, "okenv use prod-admin --", tmp_path))
+    assert "--force" in flags and "--shell" not in flags
+
+
+# -- the generator reads declarations, not names ------------------------------------------
+
+
+def test_generator_reads_the_declarations() -> None:
+    """Choices, profile arguments and the wrapped command come from the types in cli.py."""
+    app = typer.Typer(add_completion=False)
+
+    @app.command("paint")
+    def paint(
+        who: Annotated[str, typer.Argument(parser=profile_name)],
+        colour: Annotated[str, typer.Argument(click_type=Choices(("red", "blue")))],
+        note: Annotated[str, typer.Argument()],
+        rest: Annotated[list[str], typer.Argument()],
+        brush: Annotated[str | None, typer.Option(click_type=Choices(("fine", "wide")))] = None,
+        shell: Annotated[str | None, typer.Option()] = None,
+    ) -> None: ...
+
+    @app.command("other", hidden=True)
+    def other() -> None: ...
+
+    tree = command_tree(typer.main.get_command(app))
+    (paint_command,) = tree.commands
+    assert paint_command.arguments == (
+        Argument(PROFILE),
+        Argument("colour", ("red", "blue")),
+        Argument(VALUE),
+        Argument(COMMAND),
+    )
+    options = {option.names[-1]: option for option in paint_command.options}
+    assert options["--brush"].choices == ("fine", "wide")
+    assert options["--shell"].choices == ()  # a plain string option named shell: no words
+
+
+def test_okenv_declares_its_closed_sets() -> None:
+    tree = okenv_tree()
+    assert tree.choices == {
+        "--factor": (
+            "auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn"
+        ),
+        "--shell": ("bash", "zsh", "fish", "powershell"),
+        "shell": ("bash", "zsh", "fish", "powershell"),
+    }
+    env, use = tree.command("env"), tree.command("use")
+    assert [o for o in env.options if "--shell" not in o.names] == list(use.options)
+
+
+# -- hostile profile names: a completed name is one word that runs nothing -----------------
+
+HOSTILE = {
+    "zz1": "zz1$(touch X1)",
+    "zz2": "zz2`touch X2`",
+    "zz3": "zz3 a;touch X3",
+    "zz4": "zz4*[x]?",  # globs against the planted file zz4x1
+    "zz5": "zz5'q\"d>X5",
+    "zz6": "zz6!!x",  # history expansion in interactive bash and zsh
+}
+
+
+@pytest.fixture
+def hostile(env: dict[str, str], tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A config of hostile profile names, and an empty working directory but for zz4x1."""
+    config = tmp_path / "hostile.toml"
+    lines = ['[defaults]\napp_url = "https://acme.okta.com/home/amazon_aws/0oa1/272"\n']
+    lines += [f"[profiles.{json.dumps(name)}]\n" for name in HOSTILE.values()]
+    config.write_text("".join(lines))
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    (cwd / "zz4x1").touch()
+    return dict(env, OKENV_CONFIG=str(config)), cwd
+
+
+def planted(cwd: Path) -> set[str]:
+    return {path.name for path in cwd.iterdir()} - {"zz4x1"}
+
+
+# What is typed before TAB → how the completed word stands on the line. After an opening
+# quote, readline (bash) keeps it and closes it around the completion.
+TYPED = [("", "{}"), ("'", "'{}'"), ('"', '"{}"')]
+
+
+@pytest.mark.parametrize(("quote", "word"), TYPED)
+def test_bash_quotes_hostile_profile_names(
+    hostile: tuple[dict[str, str], Path], quote: str, word: str
+) -> None:
+    env, cwd = hostile
+    bash = need("bash")
+    for prefix, name in HOSTILE.items():
+        for line in (["okenv", quote + prefix], ["okenv", "exec", quote + prefix]):
+            replies = bash_complete(env, *line)
+            assert len(replies) == 1, (line, replies)
+            completed = word.format(replies[0])
+            result = subprocess.run(
+                [bash, "--norc", "--noprofile", "-c", f"printf '%s\\0' {completed}"],
+                capture_output=True,
+                text=True,
+                cwd=cwd,
+                check=True,
+            )
+            assert result.stdout.split("\0")[:-1] == [name], (line, completed)
+            assert planted(cwd) == set(), (line, completed)
+
+
+def test_bash_completes_a_word_it_quoted(hostile: tuple[dict[str, str], Path]) -> None:
+    """TAB again on a partly inserted (backslash-quoted) name finds the profile."""
+    env, _ = hostile
+    assert bash_complete(env, "okenv", "zz1\\$\\(to") == ["zz1\\$\\(touch\\ X1\\)"]
+    assert bash_complete(env, "okenv", "zz3\\ a\\;") == ["zz3\\ a\\;touch\\ X3"]
+
+
+def test_fish_completes_a_word_it_quoted(hostile: tuple[dict[str, str], Path]) -> None:
+    env, _ = hostile
+    assert fish_complete(env, "okenv zz1\\$\\(to") == [HOSTILE["zz1"]]
+    assert fish_complete(env, "okenv 'zz3 a;") == [HOSTILE["zz3"]]
+    assert fish_complete(env, "okenv exec zz5\\'q") == [HOSTILE["zz5"]]
+
+
+def tab_then_enter(shell: str, env: dict[str, str], cwd: Path, lines: list[str]) -> list[list[str]]:
+    """Type each line, press TAB, then Enter, in an interactive *shell* on a pty; return the
+    arguments `okenv` got each time (okenv is a function there, except for completion)."""
+    pexpect = pytest.importorskip("pexpect")
+    out = cwd.parent / "argv.txt"
+    record = f"printf '%s\\0' \"$@\" >> {out}; printf '\\n' >> {out}"
+    if shell == "fish":
+        argv = [need("fish"), "--no-config", "-i"]
+        setup = (
+            "function fish_prompt; echo -n 'RE''ADY> '; end; "
+            f"source {COMPLETIONS / 'okenv.fish'}; function okenv; "
+            'if test "$argv[1]" = __complete-profiles; command okenv $argv; '
+            f"else; printf '%s\\0' $argv >> {out}; printf '\\n' >> {out}; end; end"
+        )
+    elif shell == "zsh":
+        argv = [need("zsh"), "-f", "-i"]
+        setup = (
+            f"bindkey -e; PS1='RE''ADY> '; fpath=({COMPLETIONS} $fpath); "
+            "autoload -Uz compinit; compinit -u -D; okenv() { "
+            f'if [[ $1 == __complete-profiles ]]; then command okenv "$@"; else {record}; fi; }}'
+        )
+    else:
+        argv = [need("bash"), "--norc", "--noprofile", "-i"]
+        setup = (
+            f"PS1='RE''ADY> '; source {COMPLETIONS / 'okenv.bash'}; okenv() {{ "
+            f'if [[ $1 == __complete-profiles ]]; then command okenv "$@"; else {record}; fi; }}'
+        )
+    env = dict(env, TERM="dumb", ZDOTDIR=str(cwd.parent))
+    child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(cwd), encoding="utf-8", timeout=30)
+    try:
+        child.sendline(setup)
+        child.expect("READY> ")
+        for number, line in enumerate(lines):
+            child.send(line + "\t")
+            child.send("\r")  # a key queued behind the completion, not a wait for it
+            child.sendline(f"echo DO''NE{number}")
+            child.expect(f"DONE{number}")
+    finally:
+        child.sendline("exit")
+        child.close(force=True)
+    calls = out.read_text().splitlines() if out.exists() else []
+    return [call.split("\0")[:-1] for call in calls]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_tab_inserts_a_hostile_name_as_one_inert_word(
+    shell: str, hostile: tuple[dict[str, str], Path]
+) -> None:
+    """`okenv zz<TAB><Enter>` in a real shell: okenv gets the profile name; nothing runs."""
+    env, cwd = hostile
+    lines = [f"okenv {prefix}" for prefix in HOSTILE]
+    lines += [f"okenv exec {quote}{prefix}" for quote in ("'", '"') for prefix in HOSTILE]
+    expected = [[name] for name in HOSTILE.values()]
+    expected += [["exec", name] for _ in ("'", '"') for name in HOSTILE.values()]
+    lines += ["okenv zz1\\$\\(to", "okenv use zz3\\ a\\;"]  # TAB on a partly quoted name
+    expected += [[HOSTILE["zz1"]], ["use", HOSTILE["zz3"]]]
+    assert tab_then_enter(shell, env, cwd, lines) == expected
+    assert planted(cwd) == set()

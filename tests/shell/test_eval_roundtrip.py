@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from okenv.env import EXPORTED, STALE, unset_env
+from okenv.errors import UsageError
 from okenv.shells import render
 
 pytestmark = pytest.mark.shell
@@ -68,8 +69,10 @@ VARIANTS = [
     Variant("fish-source", "fish", FISH, "", 'cat "$F" | source'),
     Variant("sh-quoted", "posix", ("sh",), "set -eu", 'eval "$(cat "$F")"'),
     Variant("bash-posix-quoted", "posix", BASH, "set -eu", 'eval "$(cat "$F")"'),
+    Variant("dash-unquoted", "posix", ("dash",), "set -eu", 'eval $(cat "$F")'),
 ]
 VARIANT_IDS = [v.id for v in VARIANTS]
+_BY_ID = {v.id: v for v in VARIANTS}
 
 
 def _require(binary: str) -> None:
@@ -210,12 +213,28 @@ CANARY_TEMPLATES = [
 ]
 
 
+# What an unquoted `eval $(...)` in sh splits at or globs: --shell posix refuses such values.
+POSIX_REFUSED = set(" \t\n*?[\\'")
+
+
+def writable(variant: Variant, values: list[str]) -> list[str]:
+    """The values okenv writes for ``variant``'s shell; for posix, the others are refused."""
+    if variant.shell != "posix":
+        return values
+    refused = [v for v in values if POSIX_REFUSED & set(v)]
+    for value in refused:
+        with pytest.raises(UsageError):
+            render("posix", {"V": value})
+    return [v for v in values if v not in refused]
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
 def test_hostile_values_round_trip(variant: Variant, tmp_path: Path) -> None:
-    changes: dict[str, str | None] = {f"V{i}": v for i, v in enumerate(HOSTILE_VALUES)}
+    values = writable(variant, HOSTILE_VALUES)
+    changes: dict[str, str | None] = {f"V{i}": v for i, v in enumerate(values)}
     changes.update(dict.fromkeys(STALE))
     printed, exported = run(variant, changes, tmp_path)
-    for i, value in enumerate(HOSTILE_VALUES):
+    for i, value in enumerate(values):
         name = f"V{i}"
         expected = value.encode("utf-8")
         if variant.exact:
@@ -228,7 +247,7 @@ def test_hostile_values_round_trip(variant: Variant, tmp_path: Path) -> None:
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
 def test_canaries_run_nothing(variant: Variant, tmp_path: Path) -> None:
     canary = tmp_path / "canary"
-    values = [t.format(c=canary) for t in CANARY_TEMPLATES]
+    values = writable(variant, [t.format(c=canary) for t in CANARY_TEMPLATES])
     changes: dict[str, str | None] = {f"C{i}": v for i, v in enumerate(values)}
     printed, _ = run(variant, changes, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("canary")) == []
@@ -236,9 +255,27 @@ def test_canaries_run_nothing(variant: Variant, tmp_path: Path) -> None:
         assert printed[f"C{i}"] == value.encode("utf-8")
 
 
+def test_posix_unquoted_eval_with_hostile_file_names_runs_nothing(tmp_path: Path) -> None:
+    """Found: `eval $(okenv --shell posix ...)` globbed `V='a*b';` against a planted file
+    named `V='a'$(touch M)'b';` and ran it. Now every value okenv writes for posix has no
+    blank or glob character, and the others are refused."""
+    variant = _BY_ID["dash-unquoted"]
+    hostile = ["a*b", "*", "?", "[a-z]*", "a b", "x'y", "ok", "a=b", "{a,b}", "~root", "é"]
+    for i, value in enumerate(hostile):
+        planted = value.replace("*", "'$(touch M)'").replace("?", "'$(touch M)'")
+        (tmp_path / f"V{i}='{planted}';").touch()
+        (tmp_path / f"V{i}='a'$(touch M)'b';").touch()
+    (tmp_path / "export").touch()
+    values = writable(variant, hostile)
+    assert values == ["ok", "a=b", "{a,b}", "~root", "é"]
+    printed, _ = run(variant, {f"V{i}": v for i, v in enumerate(values)}, tmp_path)
+    assert not (tmp_path / "M").exists()
+    assert [printed[f"V{i}"] for i in range(len(values))] == [v.encode() for v in values]
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
 def test_unset_removes_everything(variant: Variant, tmp_path: Path) -> None:
-    changes: dict[str, str | None] = {name: f"value of {name}" for name in EXPORTED}
+    changes: dict[str, str | None] = {name: f"value-of-{name}" for name in EXPORTED}
     changes.update(dict.fromkeys(STALE))
     _, exported = run(variant, changes, tmp_path, then_unset=True)
     for name in EXPORTED + STALE:
@@ -304,7 +341,6 @@ FUZZ_SHELLS = {
     "zsh": ("zsh-nounset-quoted", "zsh-globsubst-unquoted"),
     "fish": ("fish-eval", "fish-source"),
 }
-_BY_ID = {v.id: v for v in VARIANTS}
 
 
 @pytest.mark.parametrize("shell", list(FUZZ_SHELLS))

@@ -440,6 +440,54 @@ def test_zsh_precmd_fills_prompt(subst: bool, tmp_path: Path) -> None:
     ]
 
 
+ZSH_HOSTILE_PROFILES = [
+    "x$(touch M1)",
+    "50%-`touch M2`",
+    "a\\b ${HOME} $[1+1] $HOME",
+    "\x1b]0;t\x07z",
+]
+
+
+@pytest.mark.parametrize("profile", ZSH_HOSTILE_PROFILES)
+def test_zsh_prompt_segment_runs_nothing_with_or_without_prompt_subst(
+    profile: str, tmp_path: Path
+) -> None:
+    """Found: with prompt_subst off, a profile named x$(touch M) left a literal segment in
+    PROMPT that ran once a theme turned prompt_subst on. Prompts are expanded by zsh itself
+    (print -P honours prompt_subst) after each precmd: off, off then on (a theme), on."""
+    expires = int(time.time()) + 42 * 60 + 30
+    precmd = "for f in $precmd_functions; do $f; done"
+    show = 'print -rP -- "[$PROMPT]"'
+    script = "\n".join(
+        [
+            "PROMPT='> '",
+            load_line("zsh"),
+            f"export OKENV_EXPIRES_AT={expires}",
+            'export OKENV_PROFILE="$(<profile)"',
+            f"cd {tmp_path}",
+            precmd,
+            show,  # prompt_subst off
+            "setopt prompt_subst",  # a theme turns it on after okenv's hook ran
+            show,
+            precmd,  # the next prompt: okenv sees prompt_subst on
+            show,
+            precmd,
+            show,
+        ]
+    )
+    (tmp_path / "profile").write_text(profile)
+    result = run_shell("zsh", f"cd {tmp_path}\n{script}", env=dict(os.environ, OKENV_PROMPT="1"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile"]  # nothing ran
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4, result.stdout
+    assert not any(c in result.stdout for c in "\x1b\x07"), repr(result.stdout)
+    for line in lines:
+        assert line.startswith("[(") and line.endswith(" 42m) > ]"), lines  # the segment once
+    if "`" not in profile and "\\" not in profile and "\x1b" not in profile:
+        assert lines == [f"[({profile} 42m) > ]"] * 4  # shown as it is, in both modes
+
+
 def test_fish_prompt_wrapper(tmp_path: Path) -> None:
     expires = int(time.time()) + 42 * 60 + 30
     script = (

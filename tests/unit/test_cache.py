@@ -5,12 +5,7 @@ import hashlib
 import json
 import os
 import re
-import signal
 import stat
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +16,6 @@ from hypothesis import strategies as st
 
 from okenv.cache import MIN_REMAINING, CredentialCache
 from okenv.credentials import Credentials
-from okenv.errors import OkenvError
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::123456789012:role/Admin"
@@ -446,119 +440,3 @@ def test_remove_and_entries_without_a_directory(cache: CredentialCache) -> None:
     assert cache.entries() == []
     assert cache.remove() == 0
     assert cache.remove("prod") == 0
-
-
-# -- locking -------------------------------------------------------------------------------
-
-HOLDER = """
-import sys
-from pathlib import Path
-from okenv.cache import CredentialCache
-directory, key, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-with CredentialCache(directory).lock(key, timeout=float(sys.argv[4])):
-    print("locked", flush=True)
-    sys.stdin.readline()
-    if marker != "-":
-        Path(marker).write_text("holder was here")
-    print("releasing", flush=True)
-print("released", flush=True)
-"""
-
-WAITER = """
-import sys
-from pathlib import Path
-from okenv.cache import CredentialCache
-directory, key, marker = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-print("trying", flush=True)
-with CredentialCache(directory).lock(key, timeout=float(sys.argv[4])):
-    print("acquired", Path(marker).exists(), flush=True)
-"""
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
-
-
-def spawn(processes: list[subprocess.Popen[str]], script: str, *args: str) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    processes.append(process)
-    return process
-
-
-def line(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    return process.stdout.readline().strip()
-
-
-def test_second_process_waits_for_the_first(
-    cache: CredentialCache, directory: Path, tmp_path: Path, processes: list[subprocess.Popen[str]]
-) -> None:
-    key = CredentialCache.key("prod", ROLE)
-    marker = tmp_path / "marker"
-    holder = spawn(processes, HOLDER, str(directory), key, str(marker), "30")
-    assert line(holder) == "locked"
-    with pytest.raises(OkenvError), cache.lock(key, timeout=0):
-        pass  # held by the other process
-    waiter = spawn(processes, WAITER, str(directory), key, str(marker), "30")
-    assert line(waiter) == "trying"
-    with pytest.raises(OkenvError), cache.lock(key, timeout=0):
-        pass  # still held: the waiter is waiting
-    assert holder.stdin is not None
-    holder.stdin.write("go\n")
-    holder.stdin.flush()
-    assert line(waiter) == "acquired True"  # only after the holder's critical section
-    assert waiter.wait(timeout=30) == 0
-    assert holder.wait(timeout=30) == 0
-    with cache.lock(key, timeout=0):
-        pass
-    assert mode(directory / f"{key}.lock") == 0o600
-
-
-def test_a_killed_holder_does_not_block(
-    cache: CredentialCache, directory: Path, processes: list[subprocess.Popen[str]]
-) -> None:
-    key = CredentialCache.key("prod", ROLE)
-    holder = spawn(processes, HOLDER, str(directory), key, "-", "30")
-    assert line(holder) == "locked"
-    holder.send_signal(signal.SIGKILL)
-    assert holder.wait(timeout=30) == -signal.SIGKILL
-    with cache.lock(key, timeout=30):
-        pass
-
-
-def test_timeout_raises_a_clear_error(
-    cache: CredentialCache, directory: Path, processes: list[subprocess.Popen[str]]
-) -> None:
-    key = CredentialCache.key("prod", ROLE)
-    holder = spawn(processes, HOLDER, str(directory), key, "-", "30")
-    assert line(holder) == "locked"
-    started = time.monotonic()
-    with pytest.raises(OkenvError) as caught, cache.lock(key, timeout=0.3):
-        pass
-    elapsed = time.monotonic() - started
-    assert 0.3 <= elapsed < 5
-    assert "timed out after 0.3s waiting for another okenv process" in caught.value.message
-    assert caught.value.hint and f"{key}.lock" in caught.value.hint
-    assert caught.value.exit_code == 3
-
-
-def test_lock_is_reentrant_across_sequential_uses_and_released_on_error(
-    cache: CredentialCache,
-) -> None:
-    key = CredentialCache.key("prod", ROLE)
-    with pytest.raises(RuntimeError), cache.lock(key):
-        raise RuntimeError("boom")
-    with cache.lock(key, timeout=0):
-        pass

@@ -105,7 +105,8 @@ def test_rejected_org_urls(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://acme.okta.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:1/"]
+    "url",
+    ["https://acme.okta.com/x", "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:1/"],
 )
 def test_accepted_org_urls(url: str) -> None:
     check_org_url(url)
@@ -135,3 +136,16 @@ def test_fingerprint_tracks_settings() -> None:
     a = Profile(name="p", app_url=APP, role="r1")
     assert a.fingerprint() == Profile(name="p", app_url=APP, role="r1").fingerprint()
     assert a.fingerprint() != Profile(name="p", app_url=APP, role="r2").fingerprint()
+
+
+def test_question_factor_and_keep_signed_in(tmp_path: Path) -> None:
+    text = f'[profiles.a]\napp_url = "{APP}"\nfactor = "question"\nokta_keep_signed_in = true\n'
+    profile = resolve_profile("a", path=write(tmp_path, text), environ={})
+    assert (profile.factor, profile.okta_keep_signed_in) == ("question", True)
+    unset = text[: text.index("okta_keep")]
+    assert resolve_profile("a", path=write(tmp_path, unset), environ={}).okta_keep_signed_in is None
+    path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\nokta_keep_signed_in = "yes"\n')
+    with pytest.raises(
+        ConfigError, match=r"okta_keep_signed_in in \[profiles\.a\] must be a boolean"
+    ):
+        resolve_profile("a", path=path, environ={})

@@ -8,6 +8,7 @@ import re
 import socket
 from collections.abc import Iterator
 from http.client import HTTPConnection
+from typing import Any
 
 import pytest
 import requests
@@ -502,3 +503,111 @@ def test_sms_factor_sends_then_verifies(http: requests.Session) -> None:
         assert wrong.status_code == 403
         ok = http.post(nxt, json={"stateToken": tx["stateToken"], "passCode": "123456"})
         assert ok.json()["status"] == "SUCCESS"
+
+
+# ---------------------------------------------------------------------------- FakeOkta IDX
+
+
+def idx_start(okta: FakeOkta, http: requests.Session) -> dict[str, Any]:
+    """Introspect the stateToken of a fresh sign-in page; the first IDX answer."""
+    okta.pipeline = "idx"
+    page = http.get(okta.app_url).text
+    match = re.search(r'"stateToken":"([^"]+)"', page)
+    assert match is not None
+    token = codecs.decode(match[1], "unicode_escape")
+    r = http.post(okta.url + "/idp/idx/introspect", json={"stateToken": token})
+    assert r.headers["Content-Type"].startswith("application/ion+json")
+    return dict(r.json())
+
+
+def form(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(f for f in doc["remediation"]["value"] if f["name"] == name)
+
+
+def test_idx_identify_shape(fake_okta: FakeOkta, http: requests.Session) -> None:
+    doc = idx_start(fake_okta, http)
+    identify = form(doc, "identify")
+    assert identify["rel"] == ["create-form"] and identify["method"] == "POST"
+    names = [f["name"] for f in identify["value"]]
+    assert names == ["identifier", "credentials", "rememberMe", "stateHandle"]
+    handle = identify["value"][-1]
+    assert handle == {
+        "name": "stateHandle",
+        "required": True,
+        "value": doc["stateHandle"],
+        "visible": False,
+        "mutable": False,
+    }
+    assert doc["cancel"]["name"] == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda b: b.update(rememberMe="yes"), "must be a boolean"),
+        (lambda b: b.update(extra=1), "'extra' is not declared"),
+        (lambda b: b["credentials"].update(totp="1"), "'totp' is not declared"),
+        (lambda b: b.pop("identifier"), "'identifier' is required"),
+        (lambda b: b.update(stateHandle=b["stateHandle"]), ""),
+    ],
+)
+def test_idx_posts_are_checked_against_their_form(
+    fake_okta: FakeOkta, http: requests.Session, change: Any, problem: str
+) -> None:
+    doc = idx_start(fake_okta, http)
+    body: dict[str, Any] = {
+        "identifier": DEFAULT_USERNAME,
+        "credentials": {"passcode": DEFAULT_PASSWORD},
+        "stateHandle": doc["stateHandle"],
+    }
+    change(body)
+    r = http.post(form(doc, "identify")["href"], json=body)
+    if not problem:
+        assert r.status_code == 200 and fake_okta.idx_rejections == []
+        return
+    fake_okta.idx_rejections_expected = True
+    assert r.status_code == 400
+    [message] = r.json()["messages"]["value"]
+    assert message["class"] == "ERROR" and message["i18n"]["key"] == "E0000001"
+    assert problem in message["message"]
+    assert problem in fake_okta.idx_rejections[0]
+
+
+def test_idx_options_and_immutable_values_are_checked(
+    fake_okta: FakeOkta, http: requests.Session
+) -> None:
+    fake_okta.users = [
+        FakeUser(DEFAULT_USERNAME, DEFAULT_PASSWORD, [FakeFactor("sms1", "sms", "OKTA")])
+    ]
+    fake_okta.users[0].factors.append(FakeFactor("call1", "call", "OKTA"))
+    doc = idx_start(fake_okta, http)
+    identify = {
+        "identifier": DEFAULT_USERNAME,
+        "credentials": {"passcode": DEFAULT_PASSWORD},
+        "stateHandle": doc["stateHandle"],
+    }
+    doc = http.post(form(doc, "identify")["href"], json=identify).json()
+    select = form(doc, "select-authenticator-authenticate")
+    option = select["value"][0]["options"][0]
+    assert option["relatesTo"] == "$.authenticatorEnrollments.value[0]"
+    phone_id = option["value"]["form"]["value"][0]["value"]
+    fake_okta.idx_rejections_expected = True
+    for authenticator in (
+        {"id": phone_id, "methodType": "push"},
+        {"id": "aut0", "methodType": "sms"},
+    ):
+        r = http.post(
+            select["href"], json={"authenticator": authenticator, "stateHandle": doc["stateHandle"]}
+        )
+        assert r.status_code == 400
+        assert "matches none of the options" in r.json()["messages"]["value"][0]["message"]
+    r = http.post(
+        select["href"],
+        json={
+            "authenticator": {"id": phone_id, "methodType": "voice"},
+            "stateHandle": doc["stateHandle"],
+        },
+    )
+    assert r.status_code == 200
+    current = r.json()["currentAuthenticatorEnrollment"]["value"]
+    assert current["key"] == "phone_number" and current["resend"]["name"] == "resend"

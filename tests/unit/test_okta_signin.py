@@ -5,7 +5,9 @@ Waits are injected: polls sleep on a fake clock, so nothing here sleeps for real
 
 from __future__ import annotations
 
+import re
 import stat
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 
 from okenv.config import Profile
 from okenv.errors import AuthenticationError, Interrupted, NoInputError, OktaError
-from okenv.okta.mfa import totp_code
+from okenv.okta.mfa import Waits, totp_code
 from okenv.okta.pages import SamlForm
 from okenv.okta.session import SessionStore
 from okenv.okta.signin import OktaOptions, sign_in
@@ -94,6 +96,10 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def wall(self) -> float:
+        """Wall time for TOTP steps: real time plus what the code under test slept."""
+        return time.time() + self.now
+
 
 def profile_for(okta: FakeOkta, **changes: object) -> Profile:
     values: dict[str, object] = {
@@ -115,6 +121,7 @@ def run(
     clock: FakeClock | None = None,
     push_timeout: float = 300,
     username: str = DEFAULT_USERNAME,
+    security_answer: str | None = None,
     **profile: object,
 ) -> SamlForm:
     clock = clock or FakeClock()
@@ -123,12 +130,16 @@ def run(
         username=username,
         password=lambda: DEFAULT_PASSWORD,
         totp_secret=totp_secret,
+        security_answer=security_answer,
         prompter=prompter or ScriptedPrompter(),
         options=OktaOptions(
-            poll_interval=2.0,
-            push_timeout=push_timeout,
-            sleep=clock.sleep,
-            clock=clock,
+            waits=Waits(
+                poll_interval=2.0,
+                push_timeout=push_timeout,
+                sleep=clock.sleep,
+                clock=clock,
+                wall=clock.wall,
+            ),
             store=store,
         ),
     )
@@ -225,7 +236,7 @@ def test_auto_prefers_totp_with_a_seed_then_push(fake_okta: FakeOkta) -> None:
 
 
 def test_menu_shows_devices_and_names_unsupported(fake_okta: FakeOkta) -> None:
-    key = FakeFactor("fwf00000000000000001", "webauthn", "FIDO")
+    key = FakeFactor("fuf00000000000000001", "u2f", "FIDO")
     fake_okta.users = [user_with(key, sent("sms"), google(), sent("email"))]
     prompter = ScriptedPrompter([totp_now()], choices=[1])
     run(fake_okta, prompter)
@@ -235,12 +246,12 @@ def test_menu_shows_devices_and_names_unsupported(fake_okta: FakeOkta) -> None:
         "Google Authenticator",
         "Email — a...@example.com",
     ]
-    assert any("not offered" in line and "webauthn" in line for line in prompter.lines)
+    assert any("not offered" in line and "u2f" in line for line in prompter.lines)
 
 
-@pytest.mark.parametrize("kind", ["webauthn", "u2f", "web"])
+@pytest.mark.parametrize("kind", ["u2f", "web"])
 def test_only_unsupported_factors(fake_okta: FakeOkta, kind: str) -> None:
-    provider = {"webauthn": "FIDO", "u2f": "FIDO", "web": "DUO"}[kind]
+    provider = {"u2f": "FIDO", "web": "DUO"}[kind]
     fake_okta.users = [user_with(FakeFactor("fwf00000000000000001", kind, provider))]
     with pytest.raises(AuthenticationError, match=f"can be used by okenv.*{kind}"):
         run(fake_okta)
@@ -510,3 +521,85 @@ def test_plain_status_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> 
     with status(NoInputPrompter(), "Approve the push on X…") as line:
         line.note("okenv: tap 42")
     assert capsys.readouterr().err == "okenv: Approve the push on X…\nokenv: tap 42\n"
+
+
+# -- security question, code reuse (issue 10) --------------------------------------------------
+
+
+def question() -> FakeFactor:
+    return FakeFactor("ufsquestion00000001", "question", "OKTA", passcode="broccoli")
+
+
+def test_security_question_typed_then_from_the_environment(fake_okta: FakeOkta) -> None:
+    fake_okta.users = [user_with(question())]
+    prompter = ScriptedPrompter(["spinach", "broccoli"])
+    run(fake_okta, prompter, factor="question")
+    assert prompter.asked[0] == ("Security question: What is the food you least liked as a child? ")
+    assert any("answer was not accepted; try again (2 left)" in line for line in prompter.lines)
+    bodies = [r.json for r in fake_okta.requests if re.search(VERIFY, r.path)]
+    assert [set(b) for b in bodies] == [{"stateToken", "answer"}] * 2
+    run(fake_okta, ScriptedPrompter(interactive=False), security_answer="broccoli")
+    assert verifies(fake_okta) == 3
+
+
+def test_security_question_without_an_answer_is_not_offered(fake_okta: FakeOkta) -> None:
+    fake_okta.users = [user_with(question(), google())]
+    run(fake_okta, ScriptedPrompter(interactive=False), totp_secret=DEFAULT_TOTP_SECRET)
+    assert fake_okta.last(path_regex=VERIFY).path.endswith("uftgoogle00000000001/verify")
+
+
+def sent_codes(okta: FakeOkta) -> list[str]:
+    """The codes okenv sent, on either engine."""
+    classic = [r.json["passCode"] for r in okta.requests if re.search(VERIFY, r.path)]
+    idx = [
+        b["credentials"]["passcode"] for f, b in okta.idx_posts if f == "challenge-authenticator"
+    ]
+    return classic + idx
+
+
+@pytest.mark.parametrize("pipeline", ["v1", "idx"])
+def test_replayed_seed_code_waits_for_the_next_step(fake_okta: FakeOkta, pipeline: str) -> None:
+    fake_okta.pipeline = pipeline
+    fake_okta.reject_replayed_codes = True
+    run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET)
+    clock = FakeClock()
+    prompter = ScriptedPrompter(interactive=False)
+    run(fake_okta, prompter, totp_secret=DEFAULT_TOTP_SECRET, clock=clock)
+    [waited] = clock.sleeps
+    assert 0 < waited <= 31
+    [status] = prompter.statuses
+    assert re.fullmatch(r"waiting \d+ s for the next code…", status)
+    codes = sent_codes(fake_okta)
+    assert len(codes) == 3 and codes[0] == codes[1] != codes[2]
+
+
+def test_replayed_seed_code_waits_once_only(fake_okta: FakeOkta) -> None:
+    fake_okta.reject_replayed_codes = True
+    run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET)
+    clock = FakeClock()
+    clock.wall = time.time  # type: ignore[method-assign]  # the sleep does not move the codes
+    with pytest.raises(AuthenticationError, match="already used"):
+        run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET, clock=clock)
+    assert len(clock.sleeps) == 1
+
+
+def test_replayed_typed_code_is_asked_again(fake_okta: FakeOkta) -> None:
+    fake_okta.reject_replayed_codes = True
+    run(fake_okta, totp_secret=DEFAULT_TOTP_SECRET)
+    used = fake_okta.last(path_regex=VERIFY).json["passCode"]
+    prompter = ScriptedPrompter([used, NoInputError("the user stops here")])
+    with pytest.raises(NoInputError):
+        run(fake_okta, prompter)
+    assert any("already used; try again (2 left)" in line for line in prompter.lines)
+
+
+def test_menu_tells_identical_entries_apart(fake_okta: FakeOkta) -> None:
+    keys = [
+        FakeFactor(f"ykf{n}0000000000000001", "token:hardware", "YUBICO", passcode="cccccc")
+        for n in (1, 2)
+    ]
+    fake_okta.users = [user_with(*keys)]
+    prompter = ScriptedPrompter(["cccccc"], choices=[1])
+    run(fake_okta, prompter)
+    assert prompter.menus == [["YubiKey", "YubiKey #2"]]
+    assert fake_okta.last(path_regex=VERIFY).path.endswith("ykf20000000000000001/verify")

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from okenv.errors import AuthorizationError, RoleNotFoundError, SamlError
-from okenv.saml import Role, default_region, match_role, parse_saml_response
+from okenv.partitions import default_region
+from okenv.saml import Role, match_role, parse_saml_response
 from tests.fakes.samlgen import build_assertion_xml, build_saml_response
 
 PROVIDER = "arn:aws:iam::123456789012:saml-provider/Okta"

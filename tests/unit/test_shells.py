@@ -204,9 +204,20 @@ def test_render_bash_and_zsh() -> None:
 
 
 def test_render_posix() -> None:
-    assert render("sh", SAMPLE) == (
-        "unset AWS_PROFILE;\nexport OKENV_PROFILE='prod';\nexport AWS_SESSION_TOKEN='a b'\\''c';\n"
+    safe = {**SAMPLE, "AWS_SESSION_TOKEN": "FwoG+ab/c=="}
+    assert render("sh", safe) == (
+        "unset AWS_PROFILE;\n"
+        "export OKENV_PROFILE='prod';\n"
+        "export AWS_SESSION_TOKEN='FwoG+ab/c==';\n"
     )
+
+
+@pytest.mark.parametrize("value", ["a b", "a\tb", "a\nb", "a*b", "a?b", "[ab]", "it's", "a\\b"])
+def test_render_posix_refuses_what_an_unquoted_eval_would_split_or_glob(value: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        render("posix", {"OKENV_PROFILE": value})
+    assert "cannot write OKENV_PROFILE for --shell posix" in caught.value.message
+    assert caught.value.hint is not None and 'eval "$(okenv' in caught.value.hint
 
 
 def test_render_fish() -> None:

@@ -104,11 +104,6 @@ def test_the_caller_never_imports_the_target_module() -> None:
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OKENV_NO_WORKER", "1")
-    assert Worker.start(lambda: None) is None
-
-
 def test_not_used_on_one_cpu() -> None:
     """On one CPU nothing overlaps: no worker (checked in a child pinned to one CPU)."""
     import subprocess

@@ -17,14 +17,10 @@ from okenv.console import console_destination, login_url, signin_token_url
 from okenv.credentials import Credentials
 from okenv.errors import ConfigError, ServiceError
 from okenv.memory import MEMORY_TTL, AwsMemory
+from okenv.partitions import partition_of_region
+from okenv.rolepage import parse_signin_page
 from okenv.saml import Role
-from okenv.signin import (
-    SIGNIN_URL_ENV,
-    parse_signin_page,
-    partition_of_region,
-    signin_base_url,
-    signin_post_url,
-)
+from okenv.urls import SIGNIN_URL_ENV, signin_base_url, signin_post_url
 from tests.fakes.signin import legacy_page, nextjs_page
 
 A = "arn:aws:iam::123456789012:role/Admin"

@@ -1,13 +1,10 @@
-"""The AWS sign-in side of a login, as pure functions: no I/O, standard library only.
+"""The AWS role-selection page, read as a pure function: no I/O, standard library only.
 
-- :func:`parse_signin_page` reads the account aliases from the role-selection page AWS shows
-  when a SAML assertion grants more than one role. Two layouts are live: the legacy
-  ``div.saml-account`` markup ("Account: alias (123456789012)") and the Next.js page whose
-  ``<meta name="data">`` holds base64 JSON with ``roles_accounts``.
-- :func:`signin_post_url` decides where the assertion may be posted to get that page: the
-  assertion's Destination when it is an AWS sign-in host (or loopback), or the base URL in
-  ``OKENV_AWS_SIGNIN_URL`` (tests and unusual networks). Nothing else ever sees an assertion.
-- Partition facts: sign-in hosts, console URLs, and which partition a region belongs to.
+:func:`parse_signin_page` reads the account aliases from the page AWS shows when a SAML
+assertion grants more than one role. Two layouts are live: the legacy
+``div.saml-account`` markup ("Account: alias (123456789012)") and the Next.js page whose
+``<meta name="data">`` holds base64 JSON with ``roles_accounts``. Where the assertion may be
+posted to get it is :func:`okenv.urls.signin_post_url`'s decision.
 """
 
 from __future__ import annotations
@@ -16,53 +13,23 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from okenv.config import is_loopback
-from okenv.errors import ConfigError, ServiceError
+from okenv.errors import ServiceError
 
-__all__ = [
-    "CONSOLE_URLS",
-    "SIGNIN_HOSTS",
-    "SIGNIN_URL_ENV",
-    "SigninPage",
-    "account_label",
-    "check_url",
-    "parse_signin_page",
-    "partition_of_region",
-    "signin_base_url",
-    "signin_post_url",
-]
+__all__ = ["MAX_PAGE", "SigninPage", "account_label", "parse_signin_page"]
 
-SIGNIN_URL_ENV = "OKENV_AWS_SIGNIN_URL"
-"""Base URL (scheme, host, optional path prefix) that replaces the AWS sign-in host for
-both the role-selection POST (``<base>/saml``) and the federation endpoint
-(``<base>/federation``)."""
-
-SIGNIN_HOSTS: Mapping[str, str] = {
-    "aws": "signin.aws.amazon.com",
-    "aws-us-gov": "signin.amazonaws-us-gov.com",
-    "aws-cn": "signin.amazonaws.cn",
-}
-CONSOLE_URLS: Mapping[str, str] = {
-    "aws": "https://console.aws.amazon.com/",
-    "aws-us-gov": "https://console.amazonaws-us-gov.com/",
-    "aws-cn": "https://console.amazonaws.cn/",
-}
-
-_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
 # "alias (123456789012)" or "123456789012", optionally after "Account:".
 _ACCOUNT_LABEL = re.compile(
-    r"^\s*(?:Account:\s*)?(?:(?P<alias>.+?)\s*\(\s*(?P<id>\d{12})\s*\)|(?P<bare>\d{12}))\s*$",
+    r"^\s*(?:Account:\s*)?(?:(?P<alias>.+?)\s*\(\s*(?P<id>[0-9]{12})\s*\)|(?P<bare>[0-9]{12}))\s*$",
     re.DOTALL,
 )
-_ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/")
+_ROLE_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/")
 _MAX_ALIAS = 63  # IAM account aliases are 3..63 characters
-_MAX_PAGE = 4 * 1024 * 1024
+MAX_PAGE = 8 * 1024 * 1024  # bytes; the reader stops there (okenv.limits)
 
 
 @dataclass(frozen=True)
@@ -177,7 +144,7 @@ def parse_signin_page(html: str) -> SigninPage:
     Raises :class:`ServiceError` when the page is neither layout (an error page, a sign-in
     page for a single role, or a layout this version does not know).
     """
-    if len(html) > _MAX_PAGE:
+    if len(html) > MAX_PAGE:
         raise ServiceError("the AWS sign-in page is unexpectedly large")
     scanner = _PageScanner()
     try:
@@ -201,75 +168,3 @@ def parse_signin_page(html: str) -> SigninPage:
     if legacy:
         return SigninPage("legacy", legacy)
     raise ServiceError("the AWS sign-in page has no account list in a layout okenv knows")
-
-
-# -- where an assertion may be posted ---------------------------------------------------------
-
-
-def check_url(url: str, what: str) -> str:
-    """``url`` without a trailing slash; https only, except on a loopback host."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise ConfigError(f"{what} is not an http(s) URL: {url!r}")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"{what} must use https: {url}", hint="http:// is accepted only on loopback hosts"
-        )
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _aws_signin_host(host: str) -> str | None:
-    """The partition of an AWS sign-in host (``signin.aws.amazon.com``, regional variants)."""
-    host = host.lower().rstrip(".")
-    for partition, base in SIGNIN_HOSTS.items():
-        if host == base or host.endswith("." + base):
-            return partition
-    return None
-
-
-def signin_base_url(partition: str, environ: Mapping[str, str]) -> str:
-    """``https://signin.<partition host>``, or the ``OKENV_AWS_SIGNIN_URL`` override."""
-    override = environ.get(SIGNIN_URL_ENV, "").strip()
-    if override:
-        return check_url(override, SIGNIN_URL_ENV)
-    try:
-        return f"https://{SIGNIN_HOSTS[partition]}"
-    except KeyError:
-        raise ConfigError(f"okenv does not know the AWS partition {partition!r}") from None
-
-
-def signin_post_url(destination: str | None, environ: Mapping[str, str]) -> str | None:
-    """Where to post the assertion for the role-selection page, or None when nowhere safe.
-
-    The override wins; otherwise the Destination, but only an https AWS sign-in host or a
-    loopback host (local testing). An assertion is a bearer credential: it never goes to a
-    host that is not meant to receive it.
-    """
-    override = environ.get(SIGNIN_URL_ENV, "").strip()
-    if override:
-        return check_url(override, SIGNIN_URL_ENV) + "/saml"
-    if not destination:
-        return None
-    parts = urlsplit(destination.strip())
-    host = parts.hostname or ""
-    if parts.scheme == "https" and _aws_signin_host(host):
-        return urlunsplit((parts.scheme, parts.netloc, parts.path or "/saml", "", ""))
-    if parts.scheme in ("http", "https") and is_loopback(host):
-        return urlunsplit((parts.scheme, parts.netloc, parts.path or "/saml", "", ""))
-    return None
-
-
-def partition_of_region(region: str) -> str | None:
-    """``aws-us-gov`` for us-gov-*, ``aws-cn`` for cn-*, ``aws`` for the usual shapes.
-
-    None for what okenv does not recognise (ISO partitions, typos): no judgement then.
-    """
-    region = region.strip().lower()
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if re.fullmatch(r"(?:us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d", region):
-        return "aws"
-    return None

@@ -1,0 +1,90 @@
+"""What the commands that log in share: their options, the profile, the cache, the shell.
+
+Light on purpose (it is on the cached path): a login, a prompt or the account memory is
+imported only when a command needs one.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from okenv.cache import CredentialCache
+from okenv.config import Profile, parse_duration, resolve_profile
+from okenv.credentials import Credentials
+from okenv.paths import cache_dir, config_path
+from okenv.provider import credentials as provider_credentials
+from okenv.provider import warn
+
+if TYPE_CHECKING:
+    from okenv.memory import AwsMemory
+    from okenv.prompt import Prompter
+
+
+class LoginOptions(NamedTuple):
+    """The flags that shape a login: ``--role --duration --region --username --factor
+    --no-input --debug`` (None/False: not given)."""
+
+    role: str | None = None
+    duration: str | None = None
+    region: str | None = None
+    username: str | None = None
+    factor: str | None = None
+    no_input: bool = False
+    debug: bool = False
+
+    def overrides(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "duration": parse_duration(self.duration) if self.duration else None,
+            "region": self.region,
+            "username": self.username,
+            "factor": self.factor.lower() if self.factor else None,
+        }
+
+
+def profile(name: str, options: LoginOptions | None = None) -> Profile:
+    """The configured profile ``name`` with the flags' overrides."""
+    overrides = (options or LoginOptions()).overrides()
+    return resolve_profile(
+        name, path=config_path(), environ=os.environ, overrides=overrides, warn=warn
+    )
+
+
+def cache() -> CredentialCache:
+    return CredentialCache(cache_dir(), warn=warn)
+
+
+def memory() -> AwsMemory:
+    from okenv.memory import AwsMemory
+
+    return AwsMemory(cache())
+
+
+def prompter(no_input: bool) -> Prompter:
+    from okenv.prompt import make_prompter
+
+    return make_prompter(no_input)
+
+
+def credentials(
+    resolved: Profile, options: LoginOptions, *, force: bool
+) -> tuple[Credentials, bool]:
+    """Cached credentials, or a login (imported only then: the hit path stays light)."""
+    return provider_credentials(
+        resolved, cache(), force=force, no_input=options.no_input, debug=options.debug
+    )
+
+
+def shell(name: str | None) -> str:
+    """The shell named (``--shell``), else the one okenv runs under."""
+    from okenv.shells import detect_shell, normalize_shell
+
+    return normalize_shell(name) if name else detect_shell()
+
+
+def lifetime(seconds: float) -> str:
+    if seconds <= 0:
+        return "expired"
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"

@@ -1,0 +1,43 @@
+"""``okenv logout [PROFILE]``: forget cached credentials and end Okta sessions."""
+
+from __future__ import annotations
+
+import sys
+from typing import NamedTuple
+
+from okenv.commands import common
+from okenv.errors import OkenvError
+from okenv.provider import trace, warn
+
+
+class LogoutInput(NamedTuple):
+    profile: str | None = None
+    debug: bool = False
+
+
+def run(given: LogoutInput) -> int:
+    """At Okta first, then here; a name that is no profile only has cached credentials."""
+    from okenv.okta.session import default_store, logout
+
+    count = common.cache().remove(given.profile)
+    org = username = None
+    if given.profile is not None:
+        try:
+            resolved = common.profile(given.profile)
+        except OkenvError:
+            resolved = None  # not a configured profile: no Okta session of its own
+        if resolved is not None:
+            org, username = resolved.org_url, resolved.username
+    ended = 0
+    if given.profile is None or org is not None:
+        ended = logout(
+            default_store(warn=warn),
+            org=org,
+            username=username,
+            warn=warn,
+            trace=trace if given.debug else None,
+        )
+    sys.stderr.write(
+        f"okenv: forgot {count} cached credential set(s) and {ended} Okta session(s)\n"
+    )
+    return 0

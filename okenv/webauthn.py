@@ -1,0 +1,597 @@
+"""Security keys (WebAuthn / FIDO2): one assertion from whichever key the user touches.
+
+The one module that talks to authenticators, through python-fido2 (the optional extra
+``okenv[fido2]``). It is imported only when a security key is used: nothing here imports
+fido2 at module level, so the cached path never pays for it.
+
+Keys are found through python-fido2's own transports (USB HID, and PC/SC when pyscard is
+installed); on Windows the request goes to the Windows WebAuthn API (its own dialog). All
+keys found are asked at once; the first that answers wins and the others are cancelled.
+The terminal (PIN prompt, "Touch your security key…" spinner) belongs to the calling
+thread; each key is driven from a worker thread that asks the caller for what it needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from okenv.errors import Interrupted, OktaError, SecurityKeyError
+from okenv.prompt import Prompter, StatusLine, status
+
+if TYPE_CHECKING:
+    from fido2.client import WebAuthnClient
+    from fido2.ctap import CtapDevice
+    from fido2.webauthn import PublicKeyCredentialRequestOptions
+
+USER_VERIFICATION = ("required", "preferred", "discouraged")
+TOUCH_TIMEOUT = 60.0  # seconds for the whole ceremony (Okta's own challenge lives 5 minutes)
+PIN_TRIES = 3  # a key needs unplugging after 3 wrong PINs in a row anyway
+JOIN_TIMEOUT = 2.0  # seconds to let cancelled keys say goodbye
+TOUCH_MESSAGE = "Touch your security key…"
+SELECT_MESSAGE = "Touch the security key you want to use…"
+OTHER_FACTOR_HINT = "or pick another enrolled factor with --factor"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What Okta asks of a key (both engines), checked where it enters (:meth:`for_org`)."""
+
+    origin: str
+    rp_id: str
+    challenge: bytes
+    credential_ids: tuple[bytes, ...]
+    user_verification: str = "preferred"
+    appid: str | None = None
+
+    @classmethod
+    def for_org(
+        cls,
+        org_url: str,
+        challenge: bytes,
+        credential_ids: Sequence[bytes],
+        user_verification: object = None,
+        appid: object = None,
+    ) -> Request:
+        """The request for the org at ``org_url``: rpId is its host, the origin its URL's.
+
+        An unknown ``user_verification`` counts as ``preferred`` (as browsers do); an
+        ``appid`` must be on the org's own host (FIDO AppID rules) or the request is refused.
+        """
+        parts = urlsplit(org_url)
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise OktaError(f"cannot tell the Okta host from {org_url!r}")
+        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        uv = user_verification if user_verification in USER_VERIFICATION else "preferred"
+        checked_appid: str | None = None
+        if appid not in (None, ""):
+            if not isinstance(appid, str) or urlsplit(appid).hostname != host:
+                raise OktaError(
+                    "Okta asked for a security key assertion for another site (appid)",
+                    hint=f"only {host} may ask okenv for a security key",
+                )
+            checked_appid = appid
+        return cls(origin, host, challenge, tuple(credential_ids), str(uv), checked_appid)
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What a key produced, to be posted to Okta as is."""
+
+    credential_id: bytes
+    client_data: bytes
+    authenticator_data: bytes
+    signature: bytes
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+def _error(message: str, hint: str) -> SecurityKeyError:
+    return SecurityKeyError(message, hint=hint)
+
+
+def _not_installed() -> SecurityKeyError:
+    return _error(
+        "security keys need python-fido2, which is not installed",
+        f"pip install 'okenv[fido2]', {OTHER_FACTOR_HINT}",
+    )
+
+
+def _no_key() -> SecurityKeyError:
+    return _error(
+        "no security key found",
+        f"plug in a security key registered with Okta and run okenv again, {OTHER_FACTOR_HINT}",
+    )
+
+
+def _not_registered(several: bool) -> SecurityKeyError:
+    what = "none of the security keys plugged in is" if several else "this security key is not"
+    return _error(
+        f"{what} registered for your Okta account",
+        f"use a key you registered with Okta, {OTHER_FACTOR_HINT}",
+    )
+
+
+def _timed_out(seconds: float) -> SecurityKeyError:
+    return _error(
+        f"the security key was not touched within {seconds:g} s",
+        f"run okenv again and touch the key when it blinks, {OTHER_FACTOR_HINT}",
+    )
+
+
+def _pin_blocked() -> SecurityKeyError:
+    return _error(
+        "the security key's PIN is blocked (too many wrong PINs)",
+        f"reset the key with its maker's tool (this erases its credentials), {OTHER_FACTOR_HINT}",
+    )
+
+
+def _pin_auth_blocked() -> SecurityKeyError:
+    return _error(
+        "too many wrong PINs in a row on the security key",
+        "unplug the key, plug it in again and run okenv again",
+    )
+
+
+def _wrong_pin() -> SecurityKeyError:
+    return _error(
+        "wrong security key PIN", f"run okenv again with the key's PIN, {OTHER_FACTOR_HINT}"
+    )
+
+
+def _no_pin_set() -> SecurityKeyError:
+    return _error(
+        "Okta requires user verification but the security key has no PIN set",
+        f"set a PIN with the key maker's tool, {OTHER_FACTOR_HINT}",
+    )
+
+
+def _unusable_answer() -> SecurityKeyError:
+    return _error(
+        "the security key answered with an assertion okenv cannot use",
+        f"try again, {OTHER_FACTOR_HINT}",
+    )
+
+
+# -- python-fido2 ---------------------------------------------------------------------------
+
+
+def _fido2_available() -> bool:
+    try:
+        import fido2.client  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def discover() -> list[CtapDevice]:
+    """Every authenticator plugged in: USB HID, then PC/SC readers when pyscard is there."""
+    from fido2.hid import CtapHidDevice
+
+    devices: list[CtapDevice] = list(CtapHidDevice.list_devices())
+    try:
+        from fido2.pcsc import CtapPcscDevice
+    except ImportError:  # no pyscard
+        return devices
+    try:
+        devices.extend(CtapPcscDevice.list_devices())
+    except Exception:
+        return devices
+    return devices
+
+
+def _windows_client(request: Request) -> WebAuthnClient | None:
+    """Windows' own WebAuthn API (Windows Hello, keys through the OS) when it can be used."""
+    if sys.platform != "win32":
+        return None
+    import ctypes
+
+    from fido2.client.windows import WindowsClient
+
+    if not WindowsClient.is_available() or ctypes.windll.shell32.IsUserAnAdmin():
+        return None
+    return WindowsClient(_collector(request))
+
+
+def _collector(request: Request) -> Any:
+    """Client data for ``request``'s origin; the rpId is the org's host or the checked appid."""
+    from fido2.client import ClientDataCollector, ClientError
+    from fido2.webauthn import CollectedClientData
+
+    class Collector(ClientDataCollector):
+        def collect_client_data(self, options: Any) -> tuple[CollectedClientData, str]:
+            rp_id = options.rp_id
+            if rp_id not in (request.rp_id, request.appid):
+                raise ClientError.ERR.BAD_REQUEST("rpId is not the Okta org's")
+            data = CollectedClientData.create(
+                type=CollectedClientData.TYPE.GET,
+                challenge=options.challenge,
+                origin=request.origin,
+            )
+            return data, rp_id
+
+    return Collector()
+
+
+def _user_verification(request: Request, client: Any) -> str:
+    """``preferred`` on a key with no PIN (or built-in UV) configured means without UV, as
+    in browsers (python-fido2 would refuse the request)."""
+    info = getattr(client, "info", None)
+    if info is None:  # Windows' API decides for itself
+        return request.user_verification
+    options = getattr(info, "options", None) or {}
+    configured = any(options.get(k) for k in ("uv", "clientPin", "bioEnroll"))
+    if request.user_verification == "preferred" and not configured:
+        return "discouraged"
+    return request.user_verification
+
+
+def _options(request: Request, rp_id: str, uv: str) -> PublicKeyCredentialRequestOptions:
+    from fido2.webauthn import (
+        PublicKeyCredentialDescriptor,
+        PublicKeyCredentialRequestOptions,
+        PublicKeyCredentialType,
+        UserVerificationRequirement,
+    )
+
+    return PublicKeyCredentialRequestOptions(
+        challenge=request.challenge,
+        rp_id=rp_id,
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(type=PublicKeyCredentialType.PUBLIC_KEY, id=cid)
+            for cid in request.credential_ids
+        ],
+        user_verification=UserVerificationRequirement(uv),
+        extensions={"appid": request.appid} if request.appid and rp_id == request.rp_id else None,
+    )
+
+
+def _checked(request: Request, rp_id: str, response: Any) -> Assertion:
+    """The key's answer, refused unless it is one for this request: an allowed credential,
+    the rpId's hash, user presence (and verification when required), a signature."""
+    from fido2.webauthn import AuthenticatorData
+
+    body = response.response
+    auth_data: AuthenticatorData = body.authenticator_data
+    flags = auth_data.flags
+    ok = (
+        bytes(response.raw_id) in request.credential_ids
+        and auth_data.rp_id_hash == hashlib.sha256(rp_id.encode()).digest()
+        and bool(flags & AuthenticatorData.FLAG.UP)
+        and (request.user_verification != "required" or bool(flags & AuthenticatorData.FLAG.UV))
+        and bool(body.signature)
+    )
+    if not ok:
+        raise _unusable_answer()
+    return Assertion(
+        bytes(response.raw_id), bytes(body.client_data), bytes(auth_data), bytes(body.signature)
+    )
+
+
+# -- the ceremony ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Message:
+    kind: str  # "touch", "select", "pin", "wrong-pin", "done", "failed"
+    key: int
+    payload: Any = None
+    reply: queue.Queue[str | None] | None = None
+
+
+class _Key:
+    """One authenticator, driven from its own thread; it asks the ceremony for PINs."""
+
+    def __init__(self, ceremony: _Ceremony, index: int, make_client: Callable[[Any], Any]):
+        self.ceremony = ceremony
+        self.index = index
+        self.cancel = threading.Event()
+        self._make_client = make_client
+        self._client: Any = None
+        self._pin: str | None = None  # this ceremony only: never stored, never logged
+        self._pin_blocked = False
+        self.thread = threading.Thread(target=self._run, name=f"okenv-key-{index}", daemon=True)
+
+    def interaction(self) -> Any:
+        """The fido2 ``UserInteraction`` of this key (fido2 calls it from this key's thread)."""
+        from fido2.client import UserInteraction
+
+        key = self
+
+        class Interaction(UserInteraction):
+            def prompt_up(self) -> None:
+                key.ceremony.post(_Message("touch", key.index))
+
+            def request_pin(self, permissions: Any, rp_id: str | None) -> str | None:
+                return key.request_pin()
+
+            def request_uv(self, permissions: Any, rp_id: str | None) -> bool:
+                return True
+
+        return Interaction()
+
+    def request_pin(self) -> str | None:
+        if self._pin is not None:
+            return self._pin
+        retries = self._pin_retries()
+        if retries == 0:
+            self._pin_blocked = True
+            return None
+        if not self.ceremony.claim(self):
+            return None
+        reply: queue.Queue[str | None] = queue.Queue(maxsize=1)
+        self.ceremony.post(_Message("pin", self.index, retries, reply))
+        self._pin = reply.get()
+        return self._pin
+
+    def _pin_retries(self) -> int | None:
+        from fido2.ctap2.base import Ctap2
+        from fido2.ctap2.pin import ClientPin
+
+        device = self.ceremony.devices[self.index]
+        try:
+            return ClientPin(Ctap2(device)).get_pin_retries()[0]
+        except Exception:
+            return None
+
+    def select(self) -> bool:
+        """Several keys plugged in and this one needs a PIN: the user touches it first."""
+        from fido2.client import ClientError
+
+        self.ceremony.post(_Message("select", self.index))
+        try:
+            self._client.selection(self.cancel)
+        except ClientError:
+            return False
+        return not self.cancel.is_set()
+
+    def _run(self) -> None:
+        try:
+            self.ceremony.post(_Message("done", self.index, self._assert()))
+        except BaseException as exc:
+            self.ceremony.post(_Message("failed", self.index, exc))
+
+    def _assert(self) -> Assertion:
+        from fido2.client import ClientError
+
+        request = self.ceremony.request
+        self._client = self._make_client(self)
+        rp_ids = [request.rp_id] + ([request.appid] if request.appid else [])
+        uv = _user_verification(request, self._client)
+        wrong_pins = 0
+        while True:
+            error: ClientError | None = None
+            for rp_id in rp_ids:  # the org's rpId, then the appid of U2F registrations
+                try:
+                    selection = self._client.get_assertion(
+                        _options(request, rp_id, uv), self.cancel
+                    )
+                    return _checked(request, rp_id, selection.get_response(0))
+                except ClientError as exc:
+                    error = exc
+                    if exc.code != ClientError.ERR.DEVICE_INELIGIBLE:
+                        break
+            assert error is not None
+            if self._pin_blocked:
+                raise _pin_blocked()
+            if _ctap_code(error) == "PIN_INVALID" and not self.cancel.is_set():
+                wrong_pins += 1
+                self._pin = None
+                if wrong_pins < PIN_TRIES:
+                    self.ceremony.post(_Message("wrong-pin", self.index))
+                    continue
+                raise _wrong_pin()
+            raise error
+
+
+def _ctap_code(error: BaseException) -> str | None:
+    """The CTAP error name behind a fido2 ClientError, e.g. ``PIN_INVALID``."""
+    from fido2.ctap import CtapError
+
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, CtapError):
+        return cause.code.name
+    return None
+
+
+class _Ceremony:
+    def __init__(
+        self,
+        request: Request,
+        prompter: Prompter,
+        devices: Sequence[Any],
+        make_client: Callable[[_Key], Any],
+        timeout: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.request = request
+        self.prompter = prompter
+        self.devices = list(devices)
+        self.timeout = timeout
+        self.clock = clock
+        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._lock = threading.Lock()
+        self._owner: _Key | None = None
+        self._wrong_pin = False
+        self.keys = [_Key(self, i, make_client) for i in range(len(self.devices))]
+
+    def post(self, message: _Message) -> None:
+        self._inbox.put(message)
+
+    def claim(self, key: _Key) -> bool:
+        """The key that may ask for a PIN: the only one, or the one the user touches."""
+        if len(self.keys) > 1 and self._owner is not key and not key.select():
+            return False
+        with self._lock:
+            if self._owner is None:
+                self._owner = key
+                for other in self.keys:
+                    if other is not key:
+                        other.cancel.set()
+            return self._owner is key
+
+    def run(self) -> Assertion:
+        for key in self.keys:
+            key.thread.start()
+        try:
+            return self._wait()
+        except KeyboardInterrupt:
+            raise Interrupted("cancelled at the security key") from None
+        finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        for key in self.keys:
+            key.cancel.set()
+        deadline = self.clock() + JOIN_TIMEOUT
+        while True:  # answer any PIN request still queued, so no key waits for ever
+            try:
+                message = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if message.reply is not None:
+                message.reply.put(None)
+        for key in self.keys:
+            key.thread.join(max(0.0, deadline - self.clock()))
+
+    def _wait(self) -> Assertion:
+        deadline = self.clock() + self.timeout
+        live = {key.index for key in self.keys}
+        errors: list[BaseException] = []
+        with ExitStack() as spinner:
+            line: StatusLine | None = None
+            while live:
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    raise _timed_out(self.timeout)
+                try:
+                    message = self._inbox.get(timeout=remaining)
+                except queue.Empty:
+                    continue
+                if message.kind in ("touch", "select"):
+                    text = SELECT_MESSAGE if message.kind == "select" else TOUCH_MESSAGE
+                    if line is None:
+                        line = spinner.enter_context(status(self.prompter, text))
+                    else:
+                        line.update(text)
+                elif message.kind == "wrong-pin":
+                    self.prompter.info("okenv: wrong PIN")
+                    self._wrong_pin = True
+                elif message.kind == "pin":
+                    spinner.close()
+                    line = None
+                    assert message.reply is not None
+                    pin: str | None = None
+                    try:
+                        pin = self._ask_pin(message.payload)
+                    finally:  # on Ctrl-C or no terminal too: the key must not wait for ever
+                        message.reply.put(pin)
+                elif message.kind == "done":
+                    return message.payload  # type: ignore[no-any-return]
+                elif message.kind == "failed":
+                    live.discard(message.key)
+                    errors.append(message.payload)
+                    if _is_not_registered(message.payload) and live and line is not None:
+                        line.note("okenv: that security key is not registered for this account")
+        raise self._explain(errors)
+
+    def _ask_pin(self, retries: int | None) -> str:
+        shown = retries is not None and (retries <= 3 or self._wrong_pin)
+        left = f" ({retries} tries left)" if shown else ""
+        return self.prompter.ask(f"Security key PIN{left}: ", secret=True)
+
+    def _explain(self, errors: Sequence[BaseException]) -> BaseException:
+        """The most telling of the keys' failures, as one okenv error."""
+        for exc in errors:
+            if isinstance(exc, (SecurityKeyError, Interrupted)) or not isinstance(exc, Exception):
+                return exc
+        if all(_is_not_registered(exc) for exc in errors):
+            return _not_registered(len(errors) > 1)
+        for exc in errors:
+            code = _ctap_code(exc)
+            if code == "PIN_BLOCKED":
+                return _pin_blocked()
+            if code == "PIN_AUTH_BLOCKED":
+                return _pin_auth_blocked()
+            if code == "PIN_NOT_SET" or "not configured" in str(getattr(exc, "cause", "")):
+                return _no_pin_set()
+            if _is_timeout(exc):
+                return _timed_out(self.timeout)
+        for exc in errors:
+            if exc.__class__.__name__ == "PinRequiredError":
+                return _wrong_pin()
+        first = errors[0]
+        return _error(
+            f"the security key failed: {_describe(first)}",
+            f"unplug it, plug it in again and retry, {OTHER_FACTOR_HINT}",
+        )
+
+
+def _is_not_registered(exc: BaseException) -> bool:
+    from fido2.client import ClientError
+
+    return isinstance(exc, ClientError) and exc.code == ClientError.ERR.DEVICE_INELIGIBLE
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from fido2.client import ClientError
+
+    return isinstance(exc, ClientError) and exc.code == ClientError.ERR.TIMEOUT
+
+
+def _describe(exc: BaseException) -> str:
+    text = repr(exc) if not str(exc) else str(exc)
+    return "".join(ch for ch in text if ch.isprintable())[:200]
+
+
+def get_assertion(
+    request: Request,
+    prompter: Prompter,
+    *,
+    timeout: float = TOUCH_TIMEOUT,
+    clock: Callable[[], float] = time.monotonic,
+) -> Assertion:
+    """An assertion for ``request`` from the first key plugged in that answers.
+
+    Raises :class:`SecurityKeyError` when no key can answer (none found, not registered,
+    PIN blocked, no touch in time), :class:`Interrupted` on Ctrl-C.
+    """
+    if not request.credential_ids:
+        raise _error(
+            "Okta lists no security key registered for your account",
+            f"register one with Okta, {OTHER_FACTOR_HINT}",
+        )
+    if not _fido2_available():
+        raise _not_installed()
+    windows = _windows_client(request)
+    if windows is not None:
+
+        def windows_client(key: _Key) -> Any:
+            key.ceremony.post(_Message("touch", key.index))  # Windows shows its own dialog
+            return windows
+
+        return _Ceremony(request, prompter, [windows], windows_client, timeout, clock).run()
+    devices = discover()
+    if not devices:
+        raise _no_key()
+
+    def make_client(key: _Key) -> Any:
+        from fido2.client import Fido2Client
+
+        return Fido2Client(
+            devices[key.index],
+            client_data_collector=_collector(request),
+            user_interaction=key.interaction(),
+        )
+
+    return _Ceremony(request, prompter, devices, make_client, timeout, clock).run()
