@@ -33,15 +33,11 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
-
-from okenv.config import is_loopback
 from okenv.digest import sha256_hex
 from okenv.errors import (
     AuthenticationError,
     ConfigError,
     Interrupted,
-    NetworkError,
     NoInputError,
     OkenvError,
     OktaError,
@@ -49,6 +45,9 @@ from okenv.errors import (
 from okenv.okta.http import OktaHttp
 from okenv.okta.pages import has_saml_form
 from okenv.prompt import Prompter, status
+from okenv.store import PrivateStore
+from okenv.text import printable
+from okenv.urls import is_loopback, split
 
 SCOPES = "openid okta.apps.sso offline_access device_sso"
 BASIC_SCOPES = "openid okta.apps.sso"  # an app without device_sso: one approval per hour
@@ -60,7 +59,6 @@ ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105
 WEB_SSO_TOKEN_TYPE = "urn:okta:oauth:token-type:web_sso_token"  # noqa: S105
 
-MAX_BODY = 64 * 1024  # bytes: Okta's OAuth answers are a few KiB
 SLOW_DOWN_STEP = 5  # seconds added to the interval per slow_down (RFC 8628 §3.5)
 DEFAULT_INTERVAL = 5  # seconds, when Okta names none (RFC 8628 §3.2)
 MAX_INTERVAL = 300
@@ -70,7 +68,6 @@ EXPIRY_MARGIN = 60.0  # seconds: an access token about to expire is not worth ex
 OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")
 _USER_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{2,31}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 Trace = Callable[[str], None]
 Sleep = Callable[[float], None]
@@ -82,8 +79,8 @@ OpenUrl = Callable[[str], bool]  # True when a browser was started
 
 
 def shown(text: str, limit: int = 300) -> str:
-    """A server string as it may be shown to a person: no control characters, bounded."""
-    return _CONTROL.sub("", text)[:limit].strip()
+    """A server string as it may be shown to a person: control characters escaped, bounded."""
+    return printable(text[:limit]).strip()
 
 
 def app_id_of(app_url: str) -> str:
@@ -124,11 +121,23 @@ def _integer(data: Mapping[str, Any], name: str, low: int, high: int, default: i
 def _org_url(data: Mapping[str, Any], name: str, org_url: str) -> str:
     """A URL Okta returned, accepted only on the org's own origin (https, or loopback http)."""
     value = _string(data, name, 2048, pattern=_TOKEN)
-    parts, org = urlsplit(value), urlsplit(org_url)
-    secure = parts.scheme == "https" or (
-        parts.scheme == "http" and is_loopback(parts.hostname or "")
+    try:
+        parts = split(value, f"Okta's {name}")  # read as the HTTP client reads it
+    except ConfigError:
+        parts = None
+    org = urlsplit(org_url)
+    secure = parts is not None and (
+        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or ""))
     )
-    if not secure or (parts.scheme, parts.netloc.lower()) != (org.scheme, org.netloc.lower()):
+    if (
+        parts is None
+        or not secure
+        or (parts.scheme, parts.netloc.lower())
+        != (
+            org.scheme,
+            org.netloc.lower(),
+        )
+    ):
         raise OktaError(f"Okta's {name} is not on {org_url}; refusing to show or open it")
     return value
 
@@ -217,7 +226,11 @@ def parse_grant(data: Mapping[str, Any], org_url: str, client_id: str, now: floa
     if audience != client_id and not (isinstance(audience, list) and client_id in audience):
         raise OktaError("Okta's id_token is not for this OIDC app; refusing it")
     username = claims.get("preferred_username") or claims.get("sub")
-    if not isinstance(username, str) or not 0 < len(username) <= 256 or _CONTROL.search(username):
+    if (
+        not isinstance(username, str)
+        or not 0 < len(username) <= 256
+        or printable(username) != username
+    ):
         raise OktaError("Okta's id_token names no usable user")
     return KeptGrant(org_url, client_id, username, actor, id_token, expires_at, actor_type)
 
@@ -247,19 +260,11 @@ GRANT_VERSION = 1
 
 
 class FileGrantStore:
-    """:class:`GrantStore` on private JSON documents (0600 files in a 0700 directory,
-    written atomically), one per org, client id and user."""
+    """:class:`GrantStore` on okenv's private store (0600 documents in a 0700 directory,
+    written atomically), one document per org, client id and user."""
 
-    def __init__(
-        self,
-        directory: Path,
-        warn: Callable[[str], None] | None = None,
-        *,
-        inside: Path | None = None,
-    ) -> None:
-        from okenv.cache import CredentialCache
-
-        self._files = CredentialCache(directory, warn=warn, inside=inside)
+    def __init__(self, files: PrivateStore | Path) -> None:
+        self._files = files if isinstance(files, PrivateStore) else PrivateStore(files)
 
     @staticmethod
     def _prefix(org: str, client_id: str) -> str:
@@ -276,7 +281,7 @@ class FileGrantStore:
         if username is not None:
             keys = [self._key(org, client_id, username)]
         else:
-            keys = self._files.document_keys(self._prefix(org, client_id))
+            keys = self._files.names(self._prefix(org, client_id))
         found = [g for g in (self._read(k) for k in keys) if g is not None]
         found = [
             g
@@ -292,7 +297,7 @@ class FileGrantStore:
         return max(usable, key=lambda g: g.expires_at) if usable else None
 
     def save(self, grant: KeptGrant) -> None:
-        self._files.store_document(
+        self._files.write(
             self._key(grant.org, grant.client_id, grant.username),
             {
                 "version": GRANT_VERSION,
@@ -307,13 +312,11 @@ class FileGrantStore:
         )
 
     def forget(self, grant: KeptGrant) -> bool:
-        return self._files.remove_document(self._key(grant.org, grant.client_id, grant.username))
+        return self._files.remove(self._key(grant.org, grant.client_id, grant.username))
 
     def grants(self) -> list[KeptGrant]:
         return [
-            g
-            for g in (self._read(k) for k in self._files.document_keys(GRANT_PREFIX))
-            if g is not None
+            g for g in (self._read(k) for k in self._files.names(GRANT_PREFIX)) if g is not None
         ]
 
     @contextmanager
@@ -324,7 +327,7 @@ class FileGrantStore:
             yield
 
     def _read(self, key: str) -> KeptGrant | None:
-        document = self._files.load_document(key)
+        document = self._files.read(key)
         if document is None or document.get("version") != GRANT_VERSION:
             return None
         try:
@@ -350,7 +353,7 @@ def default_store(
     from okenv.paths import cache_dir
 
     root = cache_dir(environ)
-    return FileGrantStore(root / "okta", warn=warn, inside=root)
+    return FileGrantStore(PrivateStore(root / "okta", warn, inside=root))
 
 
 # -- HTTP ----------------------------------------------------------------------------------
@@ -374,72 +377,22 @@ class RateLimited(OktaError):
 def post_form(
     http: OktaHttp, path: str, form: Mapping[str, str], trace: Trace | None = None
 ) -> dict[str, Any]:
-    """POST a form to the org's OAuth endpoint; the JSON object of a 2xx answer (an empty
-    body counts as ``{}``), or :class:`OAuthError` with Okta's words."""
-    url = http.url(path)
-    start = time.monotonic()
-    try:
-        response = http.session.post(
-            url,
-            data=dict(form),
-            headers={"Accept": "application/json"},
-            timeout=http.timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-        try:
-            body = _read_capped(response, start + http.timeout)
-        finally:
-            response.close()
-    except requests.exceptions.Timeout:
-        raise NetworkError(
-            f"Okta at {http.org_url} did not answer within {http.timeout:g} s",
-            hint="check your network or VPN and try again",
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise NetworkError(
-            f"cannot reach Okta at {http.org_url} ({type(exc).__name__})",
-            hint="check the app_url in your config, your network and your VPN",
-        ) from None
-    status_code = response.status_code
-    data = _json_object(body)
-    if trace is not None:
-        elapsed = (time.monotonic() - start) * 1000
-        error = data.get("error") if isinstance(data, dict) else None
-        detail = f" {shown(error, 40)}" if isinstance(error, str) else ""
-        trace(f"POST {path} → {status_code}{detail} ({elapsed:.0f} ms)")
+    """POST a form to the org's OAuth endpoint (deadline, size cap and redirects as
+    :class:`OktaHttp` keeps them); the JSON object of a 2xx answer (none counts as ``{}``),
+    else :class:`OAuthError` with Okta's words, or :class:`RateLimited`."""
+    status_code, data = http.post_form(path, form)
+    error = data.get("error") if data is not None else None
+    if trace is not None and isinstance(error, str):
+        trace(f"POST {path}: {shown(error, 40)}")
     if 200 <= status_code < 300:
-        if data is None and body.strip():
-            raise OktaError(f"Okta answered {path} with something other than JSON")
         return data or {}
-    if data is not None and isinstance(data.get("error"), str):
+    if data is not None and isinstance(error, str):
         description = data.get("error_description")
         words = shown(description) if isinstance(description, str) else ""
-        raise OAuthError(shown(data["error"], 60), words, status_code)
+        raise OAuthError(shown(error, 60), words, status_code)
     if status_code == 429:
         raise RateLimited("Okta's rate limit was hit", hint="wait a minute before trying again")
     raise OktaError(f"Okta answered HTTP {status_code} to {path}")
-
-
-def _read_capped(response: requests.Response, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(8192):
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise OktaError(f"Okta's answer is larger than {MAX_BODY // 1024} KiB; refusing it")
-        if time.monotonic() > deadline:
-            raise NetworkError("Okta's answer did not arrive in time", hint="try again")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body) if body.strip() else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 # -- the steps -------------------------------------------------------------------------------

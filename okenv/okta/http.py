@@ -210,6 +210,14 @@ class OktaHttp:
             return data
         raise okta_error(response, data)
 
+    def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any] | None]:
+        """POST a form (the OAuth endpoints); the status and the answer's JSON object (None
+        when it has none). Every status comes back: OAuth puts its errors in 4xx bodies."""
+        response = self._request(
+            "POST", self.url(url), data=dict(form), headers={"Accept": "application/json"}
+        )
+        return response.status_code, _json_body(response)
+
     def get_json(self, url: str) -> dict[str, Any]:
         """GET a JSON object (2xx), mapping Okta's errors to ours."""
         response = self._request("GET", self.url(url), headers={"Accept": "application/json"})
