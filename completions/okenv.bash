@@ -112,7 +112,7 @@ _okenv() {
       return
       ;;
     'env')
-      opts='--shell --force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--shell --force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--shell --role --duration --region --username --factor'
       positionals='profile'
       ;;
@@ -122,7 +122,7 @@ _okenv() {
       positionals='profile command'
       ;;
     'login')
-      opts='--force --aws-profile --all --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--force --aws-profile --all --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--aws-profile --role --duration --region --username --factor'
       positionals='profile'
       ;;
@@ -167,7 +167,7 @@ _okenv() {
       positionals='profile'
       ;;
     *)
-      opts='--shell --force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--shell --force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--shell --role --duration --region --username --factor'
       positionals='profile'
       n=1

@@ -19,7 +19,7 @@ $__okenvCommands = [ordered]@{
 }
 $__okenvSpecs = @{
     'env' = @{
-        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--shell', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
@@ -29,7 +29,7 @@ $__okenvSpecs = @{
         Positionals = @('profile', 'command')
     }
     'login' = @{
-        Options = @('--force', '--aws-profile', '--all', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--force', '--aws-profile', '--all', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--aws-profile', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
@@ -74,7 +74,7 @@ $__okenvSpecs = @{
         Positionals = @('profile')
     }
     '' = @{
-        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--shell', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @()
     }

@@ -91,6 +91,12 @@ NoInputOpt = Annotated[
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Trace each step on stderr (secrets redacted).")
 ]
+OpenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--open", help='engine = "device": open the approval page in this machine\'s browser.'
+    ),
+]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Ignore cached credentials and log in again.")
 ]
@@ -122,13 +128,14 @@ def env_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Print shell code that sets the profile's credentials (log in when needed)."""
     return EnvInput(
         profile,
         shell,
         force,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
+        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
     )
 
 
@@ -180,6 +187,7 @@ def login_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Log in and fill the cache; say on stderr until when the credentials are valid."""
     return LoginInput(
@@ -187,7 +195,7 @@ def login_command(
         force,
         aws_profile,
         all_roles,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
+        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
     )
 
 

@@ -18,7 +18,8 @@ from okenv.urls import check_url, redact_userinfo
 
 FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn")
 FACTOR_ALIASES = {"security-key": "webauthn"}
-ENGINES = ("auto", "classic", "idx")
+ENGINES = ("auto", "classic", "idx", "device")
+OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")  # an Okta app or OIDC client id
 MIN_DURATION = 900
 MAX_DURATION = 43200
 CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
@@ -40,6 +41,8 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "engine": (str,),
     "timeout": (int, float),
     "okta_keep_signed_in": (bool,),
+    "oidc_client_id": (str,),
+    "open_browser": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -63,6 +66,8 @@ class Profile(NamedTuple):
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
     okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
+    oidc_client_id: str | None = None  # the OIDC app for engine = "device" (and auto's fallback)
+    open_browser: bool = False  # device sign-in: open the approval URL here (--open)
 
     @property
     def org_url(self) -> str:
@@ -226,6 +231,19 @@ def resolve_profile(
     engine = str(merged.get("engine", "auto")).lower()
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
+    client_id = merged.get("oidc_client_id") or None
+    if client_id is not None and not OKTA_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"oidc_client_id must be an Okta client id (0oa and 17 letters or digits), "
+            f"not {client_id!r}",
+            hint="copy it from the OIDC app's General tab in the Okta admin console",
+        )
+    if engine == "device" and client_id is None:
+        raise ConfigError(
+            f'engine = "device" needs oidc_client_id (profile {name!r})',
+            hint="the client id of the OIDC app your Okta admin set up; see README, "
+            '"Orgs that require a browser"',
+        )
     timeout = float(merged.get("timeout", 20.0))
     if not 0 < timeout <= 600:
         raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")
@@ -244,4 +262,6 @@ def resolve_profile(
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
         okta_keep_signed_in=merged.get("okta_keep_signed_in"),
+        oidc_client_id=client_id,
+        open_browser=bool(merged.get("open_browser", False)),
     )

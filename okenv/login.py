@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from okenv.config import Profile
 from okenv.credentials import Credentials
 from okenv.errors import RoleNotFoundError, SamlError
-from okenv.okta.signin import OktaOptions, sign_in
+from okenv.okta.signin import OktaOptions, device_sign_in, sign_in
 from okenv.prompt import Prompter
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
 
@@ -55,6 +55,12 @@ def fetch_assertion(
     """Sign in to Okta (reusing the org's Okta session when it is still good) and return
     the AWS app's SAML assertion. ``okta``: timing and session storage (default: okenv's
     cache dir, see :meth:`OktaOptions.from_environment`)."""
+    options = okta or OktaOptions.from_environment()
+    if profile.engine == "device":  # no username needed: Okta says who approved
+        form = device_sign_in(
+            profile, username=profile.username, prompter=prompter, options=options, trace=trace
+        )
+        return _checked(parse_saml_response(form.saml_response))
     username = profile.username or prompter.ask("Okta username: ").strip()
 
     def password() -> str:
@@ -67,10 +73,13 @@ def fetch_assertion(
         totp_secret=secrets.totp_secret,
         security_answer=secrets.security_answer,
         prompter=prompter,
-        options=okta or OktaOptions.from_environment(),
+        options=options,
         trace=trace,
     )
-    assertion = parse_saml_response(form.saml_response)
+    return _checked(parse_saml_response(form.saml_response))
+
+
+def _checked(assertion: SamlAssertion) -> SamlAssertion:
     expiry = assertion.not_on_or_after
     if expiry is not None and expiry.timestamp() < time.time():
         raise SamlError(

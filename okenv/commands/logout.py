@@ -17,6 +17,7 @@ class LogoutInput(NamedTuple):
 
 def run(given: LogoutInput) -> int:
     """At Okta first, then here; a name that is no profile only has cached credentials."""
+    from okenv.okta import device
     from okenv.okta.session import default_store, logout
 
     count = common.cache().remove(given.profile)
@@ -28,7 +29,7 @@ def run(given: LogoutInput) -> int:
             resolved = None  # not a configured profile: no Okta session of its own
         if resolved is not None:
             org, username = resolved.org_url, resolved.username
-    ended = 0
+    ended = revoked = 0
     if given.profile is None or org is not None:
         ended = logout(
             default_store(warn=warn),
@@ -37,7 +38,14 @@ def run(given: LogoutInput) -> int:
             warn=warn,
             trace=trace if given.debug else None,
         )
+        revoked = device.logout(
+            device.default_store(warn=warn),
+            org=org,
+            warn=warn,
+            trace=trace if given.debug else None,
+        )
+    approvals = f" and {revoked} browser approval(s)" if revoked else ""
     sys.stderr.write(
-        f"okenv: forgot {count} cached credential set(s) and {ended} Okta session(s)\n"
+        f"okenv: forgot {count} cached credential set(s), {ended} Okta session(s){approvals}\n"
     )
     return 0

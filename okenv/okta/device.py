@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from okenv.config import OKTA_ID
 from okenv.digest import sha256_hex
 from okenv.errors import (
     AuthenticationError,
@@ -65,7 +66,6 @@ MAX_INTERVAL = 300
 MAX_EXPIRES_IN = 3600  # seconds: Okta's device codes live 10 minutes by default
 KEEP_FOR = 12 * 3600.0  # seconds a device secret is kept at most (Okta may end it sooner)
 EXPIRY_MARGIN = 60.0  # seconds: an access token about to expire is not worth exchanging
-OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")
 _USER_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{2,31}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space
 
@@ -92,16 +92,6 @@ def app_id_of(app_url: str) -> str:
         f"cannot find the Okta app id in app_url {app_url!r}",
         hint='engine = "device" needs the AWS app\'s embed link: /home/amazon_aws/0oa…/272',
     )
-
-
-def check_client_id(value: object, where: str = "oidc_client_id") -> str:
-    """An OIDC client id as Okta writes them (``0oa`` + 17 letters and digits)."""
-    if not isinstance(value, str) or not OKTA_ID.fullmatch(value):
-        raise ConfigError(
-            f"{where} must be an Okta client id (0oa… , 20 letters and digits), not {value!r}",
-            hint="copy it from the OIDC app's General tab in the Okta admin console",
-        )
-    return value
 
 
 def _string(data: Mapping[str, Any], name: str, limit: int, *, pattern: re.Pattern[str]) -> str:
@@ -579,7 +569,8 @@ def show(
     if opened:
         lines.append("okenv: opened it in this machine's browser")
     lines.append(f"okenv: the code is valid for {minutes} minute{'s' if minutes != 1 else ''}")
-    prompter.info("\n".join(lines))
+    for line in lines:  # one by one: a prompter shows each message as one line
+        prompter.info(line)
 
 
 # -- the whole sign-in ----------------------------------------------------------------------

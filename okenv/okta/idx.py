@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from okenv.errors import AuthenticationError, AuthorizationError, OktaError
+from okenv.errors import AuthenticationError, AuthorizationError, BrowserRequired, OktaError
 from okenv.okta.http import OktaHttp
 from okenv.okta.idx_forms import (
     ERROR,
@@ -322,7 +322,7 @@ class _Flow:
         """The current challenge cannot be answered here: pick another authenticator."""
         select = forms.get("select-authenticator-authenticate")
         if select is None:
-            raise AuthenticationError(
+            raise BrowserRequired(
                 f"okenv cannot answer Okta's {method.label} challenge",
                 hint="choose another authenticator with --factor, or enroll one okenv supports",
             )

@@ -149,3 +149,20 @@ def test_question_factor_and_keep_signed_in(tmp_path: Path) -> None:
         ConfigError, match=r"okta_keep_signed_in in \[profiles\.a\] must be a boolean"
     ):
         resolve_profile("a", path=path, environ={})
+
+
+def test_device_engine_needs_an_oidc_client_id_from_defaults_or_profile(tmp_path: Path) -> None:
+    client = "0oadev1c3auth0r1z3d7"
+    text = f'[defaults]\noidc_client_id = "{client}"\n[profiles.a]\napp_url = "{APP}"\n'
+    profile = resolve_profile("a", path=write(tmp_path, text + 'engine = "device"\n'), environ={})
+    assert (profile.engine, profile.oidc_client_id) == ("device", client)
+    missing = f'[profiles.a]\napp_url = "{APP}"\nengine = "device"\n'
+    with pytest.raises(ConfigError, match='engine = "device" needs oidc_client_id'):
+        resolve_profile("a", path=write(tmp_path, missing), environ={})
+
+
+@pytest.mark.parametrize("bad", ["", "0oa123", "0oa1b2c3d4e5f6g7h8i9&x=1", "1oa1b2c3d4e5f6g7h8i9"])
+def test_a_malformed_oidc_client_id_is_refused(tmp_path: Path, bad: str) -> None:
+    text = f'[profiles.a]\napp_url = "{APP}"\nengine = "device"\noidc_client_id = "{bad}"\n'
+    with pytest.raises(ConfigError, match="oidc_client_id"):
+        resolve_profile("a", path=write(tmp_path, text), environ={})

@@ -563,16 +563,12 @@ def test_an_unknown_client_is_refused(org, user, store) -> None:
         _sign_in(okta, user, store=store)
 
 
-def test_app_id_and_client_id_are_checked() -> None:
+def test_the_app_id_comes_from_the_embed_link() -> None:
     assert device.app_id_of("https://a.okta.com/home/amazon_aws/0oa1b2c3d4e5f6g7h8i9/272") == (
         "0oa1b2c3d4e5f6g7h8i9"
     )
     with pytest.raises(ConfigError, match="app id"):
         device.app_id_of("https://a.okta.com/app/amazon_aws/exk1/sso/saml")
-    assert device.check_client_id(DEFAULT_CLIENT_ID) == DEFAULT_CLIENT_ID
-    for bad in ("", "0oa123", "0oa1b2c3d4e5f6g7h8i9&x=1", 42):
-        with pytest.raises(ConfigError):
-            device.check_client_id(bad)
 
 
 # -- the fake itself is as strict as Okta ------------------------------------------------------
