@@ -201,3 +201,21 @@ def test_debug_never_shows_a_token(
     secrets += [g.device_secret for g in oauth.grants.values() if g.device_secret]
     for secret in secrets:
         assert secret not in everything
+
+
+def test_open_hands_the_complete_url_to_the_browser_without_argv(
+    sandbox: Sandbox, oauth: FakeAuthorizationServer, tmp_path: Path
+) -> None:
+    seen = tmp_path / "browser.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\necho "$@" > {seen}.argv\ncat "${{1#file://}}" > {seen}\n')
+    script.chmod(0o755)
+    sandbox.env["BROWSER"] = f"{script} %s"
+    child = first_login(sandbox, tmp_path / "out", "login a --open")
+    code = child.match.group(1)
+    child.expect("opened it in this machine's browser")
+    browser(sandbox, code)
+    assert finish(child)[0] == 0
+    assert f"/activate?user_code={code}" in seen.read_text()
+    argv = Path(f"{seen}.argv").read_text()
+    assert argv.startswith("file://") and code not in argv  # the URL is not on a command line

@@ -20,6 +20,7 @@ import segno
 
 from okenv.errors import (
     AuthenticationError,
+    BrowserRequired,
     ConfigError,
     Interrupted,
     NoInputError,
@@ -40,7 +41,14 @@ from tests.fakes.oauth import (
     FakeAuthorizationServer,
     FakeClient,
 )
-from tests.fakes.okta import DEFAULT_APP_INSTANCE, DEFAULT_USERNAME, FakeOkta, FakeUser
+from tests.fakes.okta import (
+    DEFAULT_APP_INSTANCE,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    FakeFactor,
+    FakeOkta,
+    FakeUser,
+)
 from tests.unit.test_okta_signin import ScriptedPrompter
 
 APP_B = "0oab2b3c4d5e6f7g8h9j"
@@ -623,3 +631,51 @@ def test_the_fake_answers_every_polling_error(org) -> None:
     assert _post(okta, "/oauth2/v1/token", "grant_type=password").json()["error"] == (
         "unsupported_grant_type"
     )
+
+
+# -- engine = "auto" turns to the device flow ------------------------------------------------
+
+
+def _fastpass_only_org(okta: FakeOkta) -> None:
+    """A user whose only factor okenv cannot answer (Duo here; FastPass alike)."""
+    okta.users[0].factors = [FakeFactor(id="dsf1", factor_type="web", provider="DUO")]
+
+
+def _auto_sign_in(okta: FakeOkta, user: User, store: FileGrantStore, client: str | None):
+    from okenv.config import Profile
+    from okenv.okta.mfa import Waits
+    from okenv.okta.signin import OktaOptions, sign_in
+
+    screen = terminal()
+    profile = Profile(name="p", app_url=okta.app_url, engine="auto", oidc_client_id=client)
+    options = OktaOptions(waits=Waits(sleep=user.sleep, clock=okta.now), grants=store)
+    form = sign_in(
+        profile,
+        username=DEFAULT_USERNAME,
+        password=lambda: DEFAULT_PASSWORD,
+        totp_secret=None,
+        prompter=screen,
+        options=options,
+    )
+    return form, screen
+
+
+def test_auto_turns_to_the_device_flow_when_only_a_browser_can_sign_in(org, user, store) -> None:
+    okta, oauth = org
+    _fastpass_only_org(okta)
+    user.on_wait(1, oauth.approve)
+    form, screen = _auto_sign_in(okta, user, store, DEFAULT_CLIENT_ID)
+    assert "Admin" in base64.b64decode(form.saml_response).decode()
+    assert "signing in through a browser instead" in shown(screen)
+    assert "none of your Okta MFA methods can be used" in shown(screen)
+    assert okta.count(path_prefix="/idp/idx/") >= 1  # the Identity Engine was tried first
+    assert len(oauth.transactions) == 1
+
+
+def test_auto_without_a_client_id_says_what_it_cannot_do(org, user, store) -> None:
+    okta, _oauth = org
+    _fastpass_only_org(okta)
+    with pytest.raises(BrowserRequired, match="none of your Okta MFA methods") as info:
+        _auto_sign_in(okta, user, store, None)
+    assert info.value.exit_code == 3 and 'engine = "device"' in (info.value.hint or "")
+    assert okta.count(path_prefix="/oauth2/") == 0
