@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 from tests.fakes.http import Request, Response, empty_response, html_response, json_response
-from tests.fakes.okta import _ERROR_PAGE, _FORM_PAGE, FakeOkta, FakeUser, okta_attr_escape
+from tests.fakes.okta import _ERROR_PAGE, FakeOkta, FakeUser, okta_attr_escape
 
 __all__ = [
     "DEFAULT_CLIENT_ID",
@@ -514,30 +514,7 @@ class FakeAuthorizationServer:
             if found is None or found.used or self.okta.now() >= found.expires_at:
                 return html_response(_ERROR_PAGE, 403)
             found.used = True
-        return self.app_page(found.app_id, found.user)
-
-    def app_page(self, app_id: str, user: FakeUser) -> Response:
-        """The auto-submit SAML form of ``app_id`` for ``user``."""
-        from tests.fakes.samlgen import build_saml_response
-
-        okta = self.okta
-        saml = build_saml_response(
-            roles=self.apps.get(app_id) or okta.roles,
-            session_name=okta.session_name or user.username,
-            session_duration=okta.session_duration,
-            destination=okta.destination,
-            not_on_or_after=okta.not_on_or_after,
-            pair_order=okta.pair_order,
-        )
-        with okta._state_lock:
-            okta.saml_responses.append(saml)
-        return html_response(
-            _FORM_PAGE.format(
-                action=okta_attr_escape(okta.destination),
-                saml=okta_attr_escape(saml),
-                relay=okta_attr_escape(okta.relay_state),
-            )
-        )
+        return self.okta.app_page(found.user, self.apps.get(found.app_id))
 
     def _revoke(self, request: Request) -> Response:
         form = _form(request, required=("token", "client_id"), optional=("token_type_hint",))

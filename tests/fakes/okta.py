@@ -723,10 +723,12 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
         if self.app_mfa and not session.mfa and not session.app_verified:
             page = self._signin_page(session)
         else:
-            page = self._app_page(session.user)
+            page = self.app_page(session.user)
         return self._set_sid(page, new_session) if new_session is not None else page
 
-    def _app_page(self, user: FakeUser) -> Response:
+    def app_page(self, user: FakeUser, roles: Sequence[tuple[str, str]] | None = None) -> Response:
+        """The AWS app's answer for a signed-in ``user`` (the SAML form, or what
+        ``embed_mode`` says); ``roles``: another app's (default: the org's ``roles``)."""
         mode = self.embed_mode
         if mode == "error-page":
             return html_response(_ERROR_PAGE, self.error_page_status)
@@ -738,7 +740,7 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
             from tests.fakes.samlgen import build_saml_response
 
             saml = build_saml_response(
-                roles=self.roles,
+                roles=roles or self.roles,
                 session_name=self.session_name or user.username,
                 session_duration=self.session_duration,
                 destination=self.destination,
