@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
 from okenv.config import Profile
 from okenv.credentials import rfc3339
-from okenv.provider import notify, trace, warn
+from okenv.report import notify, trace, warn
 
 
 class LoginInput(NamedTuple):
@@ -24,14 +23,18 @@ class LoginInput(NamedTuple):
 def run(given: LoginInput) -> int:
     """Log in and say on stderr until when the credentials are valid."""
     resolved = common.profile(given.profile, given.login)
+    if given.all_roles or given.aws_profile or resolved.aws_profile:
+        from okenv.awsfiles import check_credentials_file, credentials_file_path
+
+        check_credentials_file(credentials_file_path(os.environ))  # before any sign-in
     if given.all_roles:
         _login_all(resolved, given.login)
         return 0
     creds, cached = common.credentials(resolved, given.login, force=given.force)
     source = "cached credentials" if cached else "logged in"
-    sys.stderr.write(
-        f"okenv: {resolved.name}: {source} for {creds.role_arn}, valid until "
-        f"{rfc3339(creds.expiration)} ({common.lifetime(creds.remaining())})\n"
+    notify(
+        f"{resolved.name}: {source} for {creds.role_arn}, valid until "
+        f"{rfc3339(creds.expiration)} ({common.lifetime(creds.remaining())})"
     )
     section = given.aws_profile or resolved.aws_profile
     if section:
@@ -50,7 +53,7 @@ def _write_aws_profiles(sections: dict[str, dict[str, str]]) -> None:
     with common.cache().lock("aws-credentials-file"):
         path = write_credentials_file(credentials_file_path(os.environ), sections)
     names = ", ".join(sections)
-    sys.stderr.write(f"okenv: wrote AWS profile(s) {names} to {path}\n")
+    notify(f"wrote AWS profile(s) {names} to {path}")
 
 
 def _login_all(profile: Profile, options: LoginOptions) -> None:
@@ -60,14 +63,17 @@ def _login_all(profile: Profile, options: LoginOptions) -> None:
 
     if profile.assume_role:
         warn("--all writes the roles the login grants; assume_role is not applied")
-    granted = login_all(
-        profile,
-        Secrets.from_environment(),
-        common.prompter(options.no_input),
-        trace if options.debug else None,
-        memory=common.memory(),
-        notify=notify,
-    )
+    from okenv.provider import no_core_dumps
+
+    with no_core_dumps():  # secrets in memory: no core file may hold them
+        granted = login_all(
+            profile,
+            Secrets.from_environment(),
+            common.prompter(options.no_input),
+            trace if options.debug else None,
+            memory=common.memory(),
+            notify=notify,
+        )
     sections: dict[str, dict[str, str]] = {}
     for item in granted:
         base = f"{item.alias or item.role.account_id}-{item.role.name}"

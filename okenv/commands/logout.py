@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.errors import OkenvError
-from okenv.provider import trace, warn
+from okenv.report import notify, trace, warn
 
 
 class LogoutInput(NamedTuple):
@@ -45,7 +44,5 @@ def run(given: LogoutInput) -> int:
             trace=trace if given.debug else None,
         )
     approvals = f" and {revoked} browser approval(s)" if revoked else ""
-    sys.stderr.write(
-        f"okenv: forgot {count} cached credential set(s), {ended} Okta session(s){approvals}\n"
-    )
+    notify(f"forgot {count} cached credential set(s) and {ended} Okta session(s){approvals}")
     return 0
