@@ -162,7 +162,7 @@ _okenv() {
       positionals='shell'
       ;;
     'use')
-      opts='--force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--role --duration --region --username --factor'
       positionals='profile'
       ;;

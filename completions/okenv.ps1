@@ -69,7 +69,7 @@ $__okenvSpecs = @{
         Positionals = @('shell')
     }
     'use' = @{
-        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }

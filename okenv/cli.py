@@ -299,6 +299,7 @@ def use_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Switch the current shell to PROFILE (needs the shell integration from `okenv init`).
 
