@@ -91,6 +91,27 @@ class Profile(NamedTuple):
         return sha256_hex(material.encode())[:16]
 
 
+def _engine(merged: Mapping[str, Any], name: str) -> tuple[str, str | None]:
+    """``engine``, and ``oidc_client_id``: an Okta client id, which ``device`` requires."""
+    engine = str(merged.get("engine", "auto")).lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
+    client_id = merged.get("oidc_client_id") or None
+    if client_id is not None and not OKTA_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"oidc_client_id must be an Okta client id (0oa and 17 letters or digits), "
+            f"not {client_id!r}",
+            hint="copy it from the OIDC app's General tab in the Okta admin console",
+        )
+    if engine == "device" and client_id is None:
+        raise ConfigError(
+            f'engine = "device" needs oidc_client_id (profile {name!r})',
+            hint="the client id of the OIDC app your Okta admin set up; see README, "
+            '"Orgs that require a browser"',
+        )
+    return engine, client_id
+
+
 def parse_duration(value: str | int) -> int:
     """``"15m"``, ``"1h"``, ``"1h30m"``, ``"3600"`` or ``3600`` → seconds within 15m..12h."""
     if isinstance(value, bool):
@@ -228,22 +249,7 @@ def resolve_profile(
     factor = FACTOR_ALIASES.get(factor, factor)
     if factor not in FACTORS and not factor.endswith("-totp"):
         raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
-    engine = str(merged.get("engine", "auto")).lower()
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
-    client_id = merged.get("oidc_client_id") or None
-    if client_id is not None and not OKTA_ID.fullmatch(client_id):
-        raise ConfigError(
-            f"oidc_client_id must be an Okta client id (0oa and 17 letters or digits), "
-            f"not {client_id!r}",
-            hint="copy it from the OIDC app's General tab in the Okta admin console",
-        )
-    if engine == "device" and client_id is None:
-        raise ConfigError(
-            f'engine = "device" needs oidc_client_id (profile {name!r})',
-            hint="the client id of the OIDC app your Okta admin set up; see README, "
-            '"Orgs that require a browser"',
-        )
+    engine, client_id = _engine(merged, name)
     timeout = float(merged.get("timeout", 20.0))
     if not 0 < timeout <= 600:
         raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")

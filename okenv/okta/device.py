@@ -13,337 +13,58 @@ Device Authorization, Token Exchange and Refresh Token) is ``oidc_client_id``:
    (``audience=urn:okta:apps:<app id from the app link>``).
 4. ``GET /login/token/sso?token=…`` → the app's SAML form, as a session cookie would give.
 
-The device secret and ID token are kept (:class:`GrantStore`: private files, per org, user
-and client id) so that other AWS apps of the org are exchanged without a second approval,
+The device secret and ID token are kept (:mod:`okenv.okta.grants`: private files, per org,
+user and client id) so that other AWS apps of the org are exchanged without a second approval,
 until Okta refuses them or :data:`KEEP_FOR` passes; ``okenv logout`` revokes them.
-Every value Okta returns is checked here, where it enters; no token is ever traced.
+Every value Okta returns is checked where it enters (:mod:`okenv.okta.device_forms`); no
+token is ever traced.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from typing import Any
 
-from okenv.config import OKTA_ID
-from okenv.digest import sha256_hex
 from okenv.errors import (
     AuthenticationError,
-    ConfigError,
     Interrupted,
     NoInputError,
     OkenvError,
     OktaError,
 )
+from okenv.okta.device_forms import (
+    BASIC_SCOPES,
+    DEVICE_CODE_GRANT,
+    DEVICE_SECRET_TYPE,
+    EXCHANGE_SCOPE,
+    ID_TOKEN_TYPE,
+    SCOPES,
+    TOKEN,
+    TOKEN_EXCHANGE_GRANT,
+    WEB_SSO_TOKEN_TYPE,
+    DeviceAuthorization,
+    KeptGrant,
+    app_id_of,
+    parse_authorization,
+    parse_grant,
+    shown,
+    string,
+)
+from okenv.okta.grants import FileGrantStore, GrantStore, default_store
 from okenv.okta.http import OktaHttp
 from okenv.okta.pages import has_saml_form
 from okenv.prompt import Prompter, status
-from okenv.store import PrivateStore
-from okenv.text import printable
-from okenv.urls import is_loopback, split
 
-SCOPES = "openid okta.apps.sso offline_access device_sso"
-BASIC_SCOPES = "openid okta.apps.sso"  # an app without device_sso: one approval per hour
-EXCHANGE_SCOPE = "okta.apps.sso"
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 (a grant type, not a secret)
-DEVICE_SECRET_TYPE = "urn:x-oath:params:oauth:token-type:device-secret"  # noqa: S105
-ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105
-WEB_SSO_TOKEN_TYPE = "urn:okta:oauth:token-type:web_sso_token"  # noqa: S105
+__all__ = ["GrantStore", "OAuthError", "OpenUrl", "default_store", "logout", "sign_in"]
 
 SLOW_DOWN_STEP = 5  # seconds added to the interval per slow_down (RFC 8628 §3.5)
-DEFAULT_INTERVAL = 5  # seconds, when Okta names none (RFC 8628 §3.2)
-MAX_INTERVAL = 300
-MAX_EXPIRES_IN = 3600  # seconds: Okta's device codes live 10 minutes by default
-KEEP_FOR = 12 * 3600.0  # seconds a device secret is kept at most (Okta may end it sooner)
-EXPIRY_MARGIN = 60.0  # seconds: an access token about to expire is not worth exchanging
-_USER_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{2,31}")
-_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no space
 
 Trace = Callable[[str], None]
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 OpenUrl = Callable[[str], bool]  # True when a browser was started
-
-
-# -- values from outside ------------------------------------------------------------------
-
-
-def shown(text: str, limit: int = 300) -> str:
-    """A server string as it may be shown to a person: control characters escaped, bounded."""
-    return printable(text[:limit]).strip()
-
-
-def app_id_of(app_url: str) -> str:
-    """The ``0oa…`` app instance id in the AWS app's embed link (``/home/amazon_aws/<id>/272``)."""
-    parts = [p for p in urlsplit(app_url).path.split("/") if p]
-    if len(parts) >= 3 and parts[0] == "home" and OKTA_ID.fullmatch(parts[2]):
-        return parts[2]
-    raise ConfigError(
-        f"cannot find the Okta app id in app_url {app_url!r}",
-        hint='engine = "device" needs the AWS app\'s embed link: /home/amazon_aws/0oa…/272',
-    )
-
-
-def _string(data: Mapping[str, Any], name: str, limit: int, *, pattern: re.Pattern[str]) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not 0 < len(value) <= limit or not pattern.fullmatch(value):
-        raise OktaError(f"Okta's answer has no usable {name}")
-    return value
-
-
-def _integer(data: Mapping[str, Any], name: str, low: int, high: int, default: int | None) -> int:
-    value = data.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise OktaError(f"Okta's answer has an unusable {name} ({shown(repr(value), 40)})")
-    return value
-
-
-def _org_url(data: Mapping[str, Any], name: str, org_url: str) -> str:
-    """A URL Okta returned, accepted only on the org's own origin (https, or loopback http)."""
-    value = _string(data, name, 2048, pattern=_TOKEN)
-    try:
-        parts = split(value, f"Okta's {name}")  # read as the HTTP client reads it
-    except ConfigError:
-        parts = None
-    org = urlsplit(org_url)
-    secure = parts is not None and (
-        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or ""))
-    )
-    if (
-        parts is None
-        or not secure
-        or (parts.scheme, parts.netloc.lower())
-        != (
-            org.scheme,
-            org.netloc.lower(),
-        )
-    ):
-        raise OktaError(f"Okta's {name} is not on {org_url}; refusing to show or open it")
-    return value
-
-
-@dataclass(frozen=True)
-class DeviceAuthorization:
-    device_code: str
-    user_code: str
-    verification_uri: str
-    verification_uri_complete: str | None
-    expires_in: int
-    interval: int
-
-    def __repr__(self) -> str:  # the device code is a bearer secret while it lasts
-        return f"DeviceAuthorization(user_code={self.user_code!r}, expires_in={self.expires_in})"
-
-
-def parse_authorization(data: Mapping[str, Any], org_url: str) -> DeviceAuthorization:
-    complete = None
-    if data.get("verification_uri_complete") is not None:
-        complete = _org_url(data, "verification_uri_complete", org_url)
-    return DeviceAuthorization(
-        device_code=_string(data, "device_code", 1024, pattern=_TOKEN),
-        user_code=_string(data, "user_code", 32, pattern=_USER_CODE),
-        verification_uri=_org_url(data, "verification_uri", org_url),
-        verification_uri_complete=complete,
-        expires_in=_integer(data, "expires_in", 1, MAX_EXPIRES_IN, None),
-        interval=_integer(data, "interval", 1, MAX_INTERVAL, DEFAULT_INTERVAL),
-    )
-
-
-def id_token_claims(token: str) -> dict[str, Any]:
-    """The payload of an ID token (a JWT), read but not verified: okenv got it over TLS
-    from the org and only hands it back to the same org; Okta verifies it."""
-    pieces = token.split(".")
-    if len(pieces) != 3:
-        raise OktaError("Okta's id_token is not a JWT")
-    payload = pieces[1] + "=" * (-len(pieces[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeEncodeError):
-        raise OktaError("Okta's id_token cannot be read") from None
-    if not isinstance(claims, dict):
-        raise OktaError("Okta's id_token cannot be read")
-    return claims
-
-
-@dataclass(frozen=True)
-class KeptGrant:
-    """An approval that can be exchanged again: the actor token (the device secret, or for
-    an app without ``device_sso`` the access token) and the ID token minted with it."""
-
-    org: str
-    client_id: str
-    username: str
-    actor_token: str
-    id_token: str
-    expires_at: float
-    actor_token_type: str = DEVICE_SECRET_TYPE
-
-    def __repr__(self) -> str:  # never the tokens
-        return f"KeptGrant(org={self.org!r}, client_id={self.client_id!r}, user={self.username!r})"
-
-    def usable(self, now: float) -> bool:
-        return self.expires_at > now
-
-
-def parse_grant(data: Mapping[str, Any], org_url: str, client_id: str, now: float) -> KeptGrant:
-    """The device-code grant's tokens, checked: an ID token of this org for this client,
-    and the device secret that the ``device_sso`` scope gives (kept :data:`KEEP_FOR` at
-    most) or, without it, the access token (kept for its own lifetime)."""
-    access_token = _string(data, "access_token", 16384, pattern=_TOKEN)
-    id_token = _string(data, "id_token", 16384, pattern=_TOKEN)
-    if "device_secret" in data:
-        actor = _string(data, "device_secret", 1024, pattern=_TOKEN)
-        actor_type, expires_at = DEVICE_SECRET_TYPE, now + KEEP_FOR
-    else:
-        lifetime = _integer(data, "expires_in", 1, 86400, 3600)
-        actor, actor_type = access_token, ACCESS_TOKEN_TYPE
-        expires_at = now + min(lifetime - EXPIRY_MARGIN, KEEP_FOR)
-    claims = id_token_claims(id_token)
-    issuer = claims.get("iss")
-    if not isinstance(issuer, str) or issuer.rstrip("/").lower() != org_url.rstrip("/").lower():
-        raise OktaError("Okta's id_token was issued by another org; refusing it")
-    audience = claims.get("aud")
-    if audience != client_id and not (isinstance(audience, list) and client_id in audience):
-        raise OktaError("Okta's id_token is not for this OIDC app; refusing it")
-    username = claims.get("preferred_username") or claims.get("sub")
-    if (
-        not isinstance(username, str)
-        or not 0 < len(username) <= 256
-        or printable(username) != username
-    ):
-        raise OktaError("Okta's id_token names no usable user")
-    return KeptGrant(org_url, client_id, username, actor, id_token, expires_at, actor_type)
-
-
-# -- keeping approvals ----------------------------------------------------------------------
-
-
-class GrantStore(Protocol):
-    """Where approvals are kept between runs (private: they are bearer secrets)."""
-
-    def load(self, org: str, client_id: str, username: str | None) -> KeptGrant | None:
-        """The usable grant of ``username`` (None: of whoever approved last) or None."""
-
-    def save(self, grant: KeptGrant) -> None: ...
-
-    def forget(self, grant: KeptGrant) -> bool: ...
-
-    def grants(self) -> list[KeptGrant]:
-        """Every readable kept grant, expired ones included."""
-
-    def lock(self, org: str, client_id: str) -> AbstractContextManager[None]:
-        """Held while an approval is asked for and kept (one per org and client at a time)."""
-
-
-GRANT_PREFIX = "device-"
-GRANT_VERSION = 1
-
-
-class FileGrantStore:
-    """:class:`GrantStore` on okenv's private store (0600 documents in a 0700 directory,
-    written atomically), one document per org, client id and user."""
-
-    def __init__(self, files: PrivateStore | Path) -> None:
-        self._files = files if isinstance(files, PrivateStore) else PrivateStore(files)
-
-    @staticmethod
-    def _prefix(org: str, client_id: str) -> str:
-        return GRANT_PREFIX + sha256_hex(f"{org.rstrip('/').lower()}\0{client_id}".encode())[:12]
-
-    def _key(self, org: str, client_id: str, username: str) -> str:
-        user = sha256_hex(username.lower().encode())[:12]
-        return f"{self._prefix(org, client_id)}-{user}"
-
-    def load(
-        self, org: str, client_id: str, username: str | None, now: float | None = None
-    ) -> KeptGrant | None:
-        moment = time.time() if now is None else now
-        if username is not None:
-            keys = [self._key(org, client_id, username)]
-        else:
-            keys = self._files.names(self._prefix(org, client_id))
-        found = [g for g in (self._read(k) for k in keys) if g is not None]
-        found = [
-            g
-            for g in found
-            if g.org.rstrip("/").lower() == org.rstrip("/").lower()
-            and g.client_id == client_id
-            and (username is None or g.username.lower() == username.lower())
-        ]
-        for grant in found:
-            if not grant.usable(moment):
-                self.forget(grant)
-        usable = [g for g in found if g.usable(moment)]
-        return max(usable, key=lambda g: g.expires_at) if usable else None
-
-    def save(self, grant: KeptGrant) -> None:
-        self._files.write(
-            self._key(grant.org, grant.client_id, grant.username),
-            {
-                "version": GRANT_VERSION,
-                "org": grant.org,
-                "client_id": grant.client_id,
-                "username": grant.username,
-                "actor_token": grant.actor_token,
-                "actor_token_type": grant.actor_token_type,
-                "id_token": grant.id_token,
-                "expires_at": grant.expires_at,
-            },
-        )
-
-    def forget(self, grant: KeptGrant) -> bool:
-        return self._files.remove(self._key(grant.org, grant.client_id, grant.username))
-
-    def grants(self) -> list[KeptGrant]:
-        return [
-            g for g in (self._read(k) for k in self._files.names(GRANT_PREFIX)) if g is not None
-        ]
-
-    @contextmanager
-    def lock(self, org: str, client_id: str, timeout: float = 900.0) -> Iterator[None]:
-        """One approval per org and client at a time: a second okenv waits for the first
-        one's approval and then exchanges it instead of asking again."""
-        with self._files.lock(self._prefix(org, client_id), timeout=timeout):
-            yield
-
-    def _read(self, key: str) -> KeptGrant | None:
-        document = self._files.read(key)
-        if document is None or document.get("version") != GRANT_VERSION:
-            return None
-        try:
-            grant = KeptGrant(
-                org=str(document["org"]),
-                client_id=str(document["client_id"]),
-                username=str(document["username"]),
-                actor_token=str(document["actor_token"]),
-                id_token=str(document["id_token"]),
-                expires_at=float(document["expires_at"]),
-                actor_token_type=str(document["actor_token_type"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-        usable = grant.actor_token_type in (DEVICE_SECRET_TYPE, ACCESS_TOKEN_TYPE)
-        return grant if usable and grant.actor_token and grant.id_token else None
-
-
-def default_store(
-    environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
-) -> FileGrantStore:
-    """The store in okenv's cache dir (``<cache dir>/okta``, beside the Okta sessions)."""
-    from okenv.paths import cache_dir
-
-    root = cache_dir(environ)
-    return FileGrantStore(PrivateStore(root / "okta", warn, inside=root))
 
 
 # -- HTTP ----------------------------------------------------------------------------------
@@ -500,7 +221,7 @@ def exchange(http: OktaHttp, grant: KeptGrant, app_id: str, trace: Trace | None 
     )
     if data.get("issued_token_type") != WEB_SSO_TOKEN_TYPE:
         raise OktaError("Okta's token exchange did not issue a web SSO token")
-    return _string(data, "access_token", 4096, pattern=_TOKEN)
+    return string(data, "access_token", 4096, pattern=TOKEN)
 
 
 def open_sso(http: OktaHttp, web_sso_token: str) -> Any:

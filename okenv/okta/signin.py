@@ -181,19 +181,32 @@ def sign_in(
         try:
             page = _with_engine(http, profile, store, page, username, secret, ctx, say)
         except BrowserRequired as exc:
-            if profile.engine != "auto" or profile.oidc_client_id is None:
-                raise
-            prompter.info(
-                f"okenv: {exc.message}; signing in through a browser instead "
-                "(device authorization with oidc_client_id)"
-            )
-            return device_sign_in(
-                profile, username=username, prompter=prompter, options=options, trace=trace
-            )
+            return _through_a_browser(exc, profile, username, prompter, options, trace)
         form = parse_app_page(page)
         if store is not None:
             _remember(http, store, username, say)
         return form
+
+
+def _through_a_browser(
+    exc: BrowserRequired,
+    profile: Profile,
+    username: str,
+    prompter: Prompter,
+    options: OktaOptions,
+    trace: Trace | None,
+) -> SamlForm:
+    """``auto`` with an ``oidc_client_id``: the device flow where a password engine met a
+    step only a browser can answer (said on the terminal); else the error stands."""
+    if profile.engine != "auto" or profile.oidc_client_id is None:
+        raise exc
+    prompter.info(
+        f"okenv: {exc.message}; signing in through a browser instead "
+        "(device authorization with oidc_client_id)"
+    )
+    return device_sign_in(
+        profile, username=username, prompter=prompter, options=options, trace=trace
+    )
 
 
 def _with_engine(

@@ -29,7 +29,9 @@ from okenv.errors import (
 )
 from okenv.limits import MAX_JSON
 from okenv.okta import device
-from okenv.okta.device import FileGrantStore, KeptGrant
+from okenv.okta import device_forms as forms
+from okenv.okta.device_forms import KeptGrant
+from okenv.okta.grants import FileGrantStore
 from okenv.okta.http import OktaHttp
 from okenv.okta.pages import parse_app_page
 from okenv.store import PrivateStore
@@ -319,7 +321,7 @@ def test_the_kept_approval_is_private_and_per_org_user_and_client(org, user, sto
     assert store.load(okta.url, DEFAULT_CLIENT_ID, "bob@example.com") is None
     assert store.load(okta.url, "0oaother0client0id00", None) is None
     assert store.load("https://other.okta.com", DEFAULT_CLIENT_ID, None) is None
-    assert grant.actor_token_type == device.DEVICE_SECRET_TYPE
+    assert grant.actor_token_type == forms.DEVICE_SECRET_TYPE
     assert grant.actor_token not in repr(grant) and grant.id_token not in repr(grant)
 
 
@@ -490,7 +492,7 @@ def test_an_unusable_device_authorization_is_refused(org, user, store, change, m
 
 def test_a_missing_interval_means_five_seconds(org) -> None:
     okta, _ = org
-    auth = device.parse_authorization(
+    auth = forms.parse_authorization(
         {
             "device_code": "dc",
             "user_code": "BCDFGHJK",
@@ -525,7 +527,7 @@ def test_an_unusable_id_token_is_refused(org, claims, message) -> None:
     base.update(claims)
     data = {"access_token": "at", "id_token": _jwt(base), "device_secret": "ds"}
     with pytest.raises(OktaError, match=message):
-        device.parse_grant(data, okta.url, DEFAULT_CLIENT_ID, 0)
+        forms.parse_grant(data, okta.url, DEFAULT_CLIENT_ID, 0)
 
 
 def test_an_app_without_device_sso_uses_the_access_token_for_its_hour(org, user, store) -> None:
@@ -534,9 +536,9 @@ def test_an_app_without_device_sso_uses_the_access_token_for_its_hour(org, user,
     user.on_wait(1, oauth.approve)
     _sign_in(okta, user, store=store)
     scopes = [parse_qs(r.text)["scope"][0] for r in okta.find(path="/oauth2/v1/device/authorize")]
-    assert scopes == [device.SCOPES, device.BASIC_SCOPES]
+    assert scopes == [forms.SCOPES, forms.BASIC_SCOPES]
     [grant] = store.grants()
-    assert grant.actor_token_type == device.ACCESS_TOKEN_TYPE
+    assert grant.actor_token_type == forms.ACCESS_TOKEN_TYPE
     assert grant.actor_token in oauth.access_tokens
     assert _sign_in(okta, user, store=store, app_url=_app_b(okta)) is not None
     assert len(oauth.transactions) == 1  # the second app within the hour: no approval
@@ -572,11 +574,11 @@ def test_an_unknown_client_is_refused(org, user, store) -> None:
 
 
 def test_the_app_id_comes_from_the_embed_link() -> None:
-    assert device.app_id_of("https://a.okta.com/home/amazon_aws/0oa1b2c3d4e5f6g7h8i9/272") == (
+    assert forms.app_id_of("https://a.okta.com/home/amazon_aws/0oa1b2c3d4e5f6g7h8i9/272") == (
         "0oa1b2c3d4e5f6g7h8i9"
     )
     with pytest.raises(ConfigError, match="app id"):
-        device.app_id_of("https://a.okta.com/app/amazon_aws/exk1/sso/saml")
+        forms.app_id_of("https://a.okta.com/app/amazon_aws/exk1/sso/saml")
 
 
 # -- the fake itself is as strict as Okta ------------------------------------------------------
