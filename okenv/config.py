@@ -91,6 +91,19 @@ class Profile(NamedTuple):
         return sha256_hex(material.encode())[:16]
 
 
+def _factor(merged: Mapping[str, Any]) -> str:
+    factor = str(merged.get("factor", "auto")).lower()
+    factor = FACTOR_ALIASES.get(factor, factor)
+    if factor not in FACTORS and not factor.endswith("-totp"):
+        from okenv.suggest import with_suggestion
+
+        raise ConfigError(
+            f"unknown factor {factor!r}",
+            hint=with_suggestion(f"choose one of {', '.join(FACTORS)}", factor, FACTORS),
+        )
+    return factor
+
+
 def _engine(merged: Mapping[str, Any], name: str) -> tuple[str, str | None]:
     """``engine``, and ``oidc_client_id``: an Okta client id, which ``device`` requires."""
     engine = str(merged.get("engine", "auto")).lower()
@@ -204,11 +217,35 @@ def _check_table(
     for key, value in table.items():
         types = KNOWN_KEYS.get(key)
         if types is None:
-            warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
+            from okenv.suggest import did_you_mean
+
+            near = did_you_mean(key, KNOWN_KEYS)
+            warn(
+                f"{path}: unknown key {key!r} in [{where}] (ignored)"
+                + (f"; {near}" if near else "")
+            )
         elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = {str: "string", int: "integer", float: "number", bool: "boolean"}
             kind = " or ".join(names[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
+
+
+def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageError:
+    """The error for a name that is no profile in ``data`` (read from ``path``): the nearest
+    profile names, or the nearest command when the word is a mistyped command."""
+    from okenv.commands import NAMES
+    from okenv.suggest import did_you_mean, with_suggestion
+
+    names = profile_names(data)
+    command = did_you_mean(name, NAMES)
+    if command and not did_you_mean(name, names):
+        return UsageError(f"unknown command {name!r}; {command}", hint="okenv --help lists them")
+    known = ", ".join(names) or "none"
+    where = str(path) if path.exists() else f"{path} (missing)"
+    return UsageError(
+        f"unknown profile {name!r}",
+        hint=with_suggestion(f"profiles in {where}: {known}", name, names),
+    )
 
 
 def resolve_profile(
@@ -223,12 +260,7 @@ def resolve_profile(
     data = read_config(path)
     profiles: dict[str, Any] = data.get("profiles", {})
     if name not in profiles:
-        known = ", ".join(profile_names(data)) or "none"
-        where = str(path) if path.exists() else f"{path} (missing)"
-        raise UsageError(
-            f"unknown profile {name!r}",
-            hint=f"profiles in {where}: {known}",
-        )
+        raise unknown_profile(name, data, path)
     defaults = data.get("defaults", {})
     _check_table(path, "defaults", defaults, warn)
     _check_table(path, f"profiles.{name}", profiles[name], warn)
@@ -245,10 +277,7 @@ def resolve_profile(
             hint=f"set app_url (the AWS app's embed link) in [profiles.{name}] or [defaults]",
         )
     check_org_url(app_url)
-    factor = str(merged.get("factor", "auto")).lower()
-    factor = FACTOR_ALIASES.get(factor, factor)
-    if factor not in FACTORS and not factor.endswith("-totp"):
-        raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
+    factor = _factor(merged)
     engine, client_id = _engine(merged, name)
     timeout = float(merged.get("timeout", 20.0))
     if not 0 < timeout <= 600:
