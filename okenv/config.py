@@ -196,12 +196,13 @@ def resolve_profile(
     """Build the profile ``name`` from file, environment and flag ``overrides``."""
     data = read_config(path)
     profiles: dict[str, Any] = data.get("profiles", {})
+    if not data and not path.exists():
+        raise UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
     if name not in profiles:
         known = ", ".join(profile_names(data)) or "none"
-        where = str(path) if path.exists() else f"{path} (missing)"
         raise UsageError(
             f"unknown profile {name!r}",
-            hint=f"profiles in {where}: {known}",
+            hint=f"profiles in {path}: {known}",
         )
     defaults = data.get("defaults", {})
     _check_table(path, "defaults", defaults, warn)

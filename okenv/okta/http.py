@@ -218,6 +218,21 @@ class OktaHttp:
             return data
         raise okta_error(response, data)
 
+    def get_json_list(self, url: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """GET a JSON array (2xx), e.g. ``/api/v1/users/me/appLinks``; Okta's errors mapped."""
+        response = self._request(
+            "GET", self.url(url), params=params, headers={"Accept": "application/json"}
+        )
+        if 200 <= response.status_code < 300:
+            try:
+                data = json.loads(response.content)
+            except ValueError:
+                data = None
+            if isinstance(data, list):
+                return data
+            raise OktaError(f"Okta answered {url} with something other than a list")
+        raise okta_error(response, _json_body(response))
+
     def delete(self, url: str) -> int:
         """DELETE; returns the HTTP status (the caller decides what a 404 means)."""
         response = self._request("DELETE", self.url(url), headers={"Accept": "application/json"})
