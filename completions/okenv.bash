@@ -152,7 +152,7 @@ _okenv() {
       positionals=''
       ;;
     'logout')
-      opts='--debug -h --help'
+      opts='--debug --forget-password -h --help'
       values=''
       positionals='profile'
       ;;

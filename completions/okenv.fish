@@ -197,6 +197,7 @@ complete -c okenv -n '__okenv_in status' -s h -l help -d 'Show this message and 
 complete -c okenv -n '__okenv_in unset' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish or powershell (default: detected).'
 complete -c okenv -n '__okenv_in unset' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in logout' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in logout' -l forget-password -d 'Also remove the password and TOTP seed from the OS keyring.'
 complete -c okenv -n '__okenv_in logout' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in init' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in use' -l force -d 'Ignore cached credentials and log in again.'

@@ -60,7 +60,7 @@ $__okenvSpecs = @{
         Positionals = @()
     }
     'logout' = @{
-        Options = @('--debug', '-h', '--help')
+        Options = @('--debug', '--forget-password', '-h', '--help')
         Values = @()
         Positionals = @('profile')
     }

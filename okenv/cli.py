@@ -272,9 +272,15 @@ def unset_command(shell: ShellOpt = None) -> Input:
 def logout_command(
     profile: AnyProfileArg = None,
     debug: DebugOpt = False,
+    forget_password: Annotated[
+        bool,
+        typer.Option(
+            "--forget-password", help="Also remove the password and TOTP seed from the OS keyring."
+        ),
+    ] = False,
 ) -> Input:
     """Forget cached credentials and end Okta sessions (at Okta, then here)."""
-    return LogoutInput(profile, debug)
+    return LogoutInput(profile, debug, forget_password)
 
 
 @app.command("init")

@@ -40,6 +40,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "engine": (str,),
     "timeout": (int, float),
     "okta_keep_signed_in": (bool,),
+    "keyring": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -63,6 +64,7 @@ class Profile(NamedTuple):
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
     okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
+    keyring: bool = False  # the password (and a TOTP seed) from the OS keyring
 
     @property
     def org_url(self) -> str:
@@ -245,4 +247,5 @@ def resolve_profile(
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
         okta_keep_signed_in=merged.get("okta_keep_signed_in"),
+        keyring=bool(merged.get("keyring", False)),
     )

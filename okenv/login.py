@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from okenv.config import Profile
 from okenv.credentials import Credentials
 from okenv.errors import RoleNotFoundError, SamlError
+from okenv.okta.http import REJECTED_PASSWORD, OktaRefusal
+from okenv.okta.pages import SamlForm
 from okenv.okta.signin import OktaOptions, sign_in
 from okenv.prompt import Prompter
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
@@ -56,20 +58,53 @@ def fetch_assertion(
     the AWS app's SAML assertion. ``okta``: timing and session storage (default: okenv's
     cache dir, see :meth:`OktaOptions.from_environment`)."""
     username = profile.username or prompter.ask("Okta username: ").strip()
+    from_keyring = False
+    if profile.keyring:
+        from okenv.provider import warn
+        from okenv.secretstore import PASSWORD, TOTP, get
+
+        if not secrets.password:
+            stored = get(profile.org_url, username, PASSWORD, warn)
+            from_keyring = stored is not None
+            secrets = replace(secrets, password=stored)
+        if not secrets.totp_secret:
+            secrets = replace(secrets, totp_secret=get(profile.org_url, username, TOTP, warn))
+    typed: list[str] = []
 
     def password() -> str:
-        return secrets.password or prompter.ask(f"Okta password for {username}: ", secret=True)
+        if secrets.password:
+            return secrets.password
+        typed.append(prompter.ask(f"Okta password for {username}: ", secret=True))
+        return typed[-1]
 
-    form = sign_in(
-        profile,
-        username=username,
-        password=password,
-        totp_secret=secrets.totp_secret,
-        security_answer=secrets.security_answer,
-        prompter=prompter,
-        options=okta or OktaOptions.from_environment(),
-        trace=trace,
-    )
+    def attempt() -> SamlForm:
+        return sign_in(
+            profile,
+            username=username,
+            password=password,
+            totp_secret=secrets.totp_secret,
+            security_answer=secrets.security_answer,
+            prompter=prompter,
+            options=okta or OktaOptions.from_environment(),
+            trace=trace,
+        )
+
+    try:
+        form = attempt()
+    except OktaRefusal as exc:
+        if not from_keyring or exc.code != REJECTED_PASSWORD:
+            raise
+        from okenv.secretstore import PASSWORD, forget
+
+        forget(profile.org_url, username, (PASSWORD,))
+        prompter.info("okenv: Okta rejected the password from the OS keyring; it is removed")
+        secrets = replace(secrets, password=None)
+        form = attempt()
+    if profile.keyring and typed:
+        from okenv.provider import warn
+        from okenv.secretstore import PASSWORD, put
+
+        put(profile.org_url, username, PASSWORD, typed[-1], warn)
     assertion = parse_saml_response(form.saml_response)
     expiry = assertion.not_on_or_after
     if expiry is not None and expiry.timestamp() < time.time():

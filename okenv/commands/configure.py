@@ -11,7 +11,8 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,6 +21,7 @@ from okenv.provider import trace, warn
 
 if TYPE_CHECKING:
     from okenv.discover import AwsApp
+    from okenv.login import Secrets
     from okenv.okta.http import OktaHttp
     from okenv.prompt import Prompter
     from okenv.saml import Role, SamlAssertion
@@ -96,40 +98,54 @@ def okenv_command() -> str:
     return f"{shlex.quote(sys.executable)} -m okenv"
 
 
-def _session_http(org: str, username: str, timeout: float) -> OktaHttp | None:
-    """An HTTP client for ``org`` holding the saved Okta session of ``username``, if any."""
+class Signer(NamedTuple):
+    """Who signs in, how to ask, whether the password goes to the keyring, the trace."""
+
+    username: str
+    prompter: Prompter
+    keyring: bool = False
+    say: Callable[[str], None] | None = None
+    totp_secret: str | None = None
+    """A seed typed into configure (for the keyring): it also answers configure's own MFA."""
+
+    def secrets(self) -> Secrets:
+        from okenv.login import Secrets
+
+        found = Secrets.from_environment()
+        return replace(found, totp_secret=found.totp_secret or self.totp_secret)
+
+
+def _session_http(org: str, signer: Signer) -> OktaHttp | None:
+    """An HTTP client for ``org`` holding the saved Okta session of the user, if any."""
     from okenv.okta.http import OktaHttp
     from okenv.okta.session import default_store
 
-    saved = default_store(warn=warn).load(org, username)
+    saved = default_store(warn=warn).load(org, signer.username)
     if saved is None:
         return None
-    http = OktaHttp(org, timeout=timeout, trace=trace if _debug[0] else None)
+    http = OktaHttp(org, trace=signer.say)
     http.set_cookie(saved.cookie, saved.value)
     return http
 
 
-_debug = [False]
-
-
-def _org_sign_in(org: str, username: str, prompter: Prompter) -> None:
+def _org_sign_in(org: str, signer: Signer) -> None:
     """Sign in to ``org`` itself (no app link given): Classic primary auth and MFA, then
     ``POST /api/v1/sessions`` for the session cookie, kept like any login's."""
-    from okenv.login import Secrets
     from okenv.okta import classic
     from okenv.okta.http import OktaHttp
     from okenv.okta.mfa import MfaContext
     from okenv.okta.session import describe_session, detect_engine
     from okenv.okta.signin import OktaOptions
 
+    username, prompter = signer.username, signer.prompter
     options = OktaOptions.from_environment(warn=warn)
-    http = OktaHttp(org, trace=trace if _debug[0] else None, notify=prompter.info)
+    http = OktaHttp(org, trace=signer.say, notify=prompter.info)
     if detect_engine(http) == "idx":
         raise ConfigError(
             f"{org} runs Okta Identity Engine: okenv signs in there through an app",
             hint="give the AWS app's link from the Okta dashboard with --org",
         )
-    secrets = Secrets.from_environment()
+    secrets = signer.secrets()
     ctx = MfaContext(prompter, "auto", secrets.totp_secret, secrets.security_answer, options.waits)
     asked: list[str] = []
 
@@ -153,28 +169,32 @@ def _org_sign_in(org: str, username: str, prompter: Prompter) -> None:
     saved = describe_session(http, username)
     if saved is not None and options.store is not None:
         options.store.save(saved)
+    if signer.keyring and asked and not secrets.password:
+        from okenv.secretstore import PASSWORD, put
+
+        put(org, username, PASSWORD, asked[0], warn)
 
 
-def _assertion(app_link: str, username: str, prompter: Prompter) -> SamlAssertion:
+def _assertion(app_link: str, signer: Signer) -> SamlAssertion:
     from okenv.config import Profile
-    from okenv.login import Secrets, fetch_assertion
+    from okenv.login import fetch_assertion
 
-    profile = Profile(name="configure", app_url=app_link, username=username)
-    return fetch_assertion(
-        profile, Secrets.from_environment(), prompter, trace if _debug[0] else None
+    profile = Profile(
+        name="configure", app_url=app_link, username=signer.username, keyring=signer.keyring
     )
+    return fetch_assertion(profile, signer.secrets(), signer.prompter, signer.say)
 
 
 def _discover(
-    org: str, link: str | None, username: str, prompter: Prompter
+    org: str, link: str | None, signer: Signer
 ) -> tuple[list[AwsApp], dict[str, SamlAssertion]]:
     from okenv.discover import AwsApp, aws_apps
     from okenv.errors import OktaError
 
     read: dict[str, SamlAssertion] = {}
     if link is not None:
-        read[link] = _assertion(link, username, prompter)  # signs in (MFA) and keeps the session
-    http = _session_http(org, username, 20.0)
+        read[link] = _assertion(link, signer)  # signs in (MFA) and keeps the session
+    http = _session_http(org, signer)
     apps: list[AwsApp] | None = None
     if http is not None:
         try:
@@ -184,8 +204,8 @@ def _discover(
     if apps is None:
         if link is not None:
             raise OktaError("Okta did not list the apps for the session it just gave okenv")
-        _org_sign_in(org, username, prompter)
-        http = _session_http(org, username, 20.0)
+        _org_sign_in(org, signer)
+        http = _session_http(org, signer)
         if http is None:
             raise OktaError("Okta gave okenv no session to list the apps with")
         apps = aws_apps(http)
@@ -194,10 +214,31 @@ def _discover(
         apps.insert(0, AwsApp("AWS", link, instance))
     if not apps:
         raise ConfigError(
-            f"{username} has no AWS app in {org}",
+            f"{signer.username} has no AWS app in {org}",
             hint="ask your Okta admin to assign you the AWS app, or pass its link with --org",
         )
     return apps, read
+
+
+def _remember(org: str, signer: Signer) -> Signer:
+    """Ask whether to keep the password (and, separately, a TOTP seed) in the OS keyring."""
+    ask = signer.prompter
+    if not _confirm(ask, "Remember the Okta password in the OS keyring?"):
+        return signer
+    if _confirm(ask, "Also keep a TOTP seed (base32) there, so okenv makes the codes?"):
+        import base64
+        import binascii
+
+        seed = ask.ask("TOTP seed (base32): ", secret=True).strip().replace(" ", "").upper()
+        try:
+            base64.b32decode(seed + "=" * (-len(seed) % 8))
+        except (binascii.Error, ValueError):
+            raise UsageError("that TOTP seed is not base32") from None
+        from okenv.secretstore import TOTP, put
+
+        put(org, signer.username, TOTP, seed, warn)
+        return signer._replace(keyring=True, totp_secret=seed)
+    return signer._replace(keyring=True)
 
 
 def _existing(data: Mapping[str, object]) -> tuple[set[str], set[tuple[str, str]]]:
@@ -219,8 +260,7 @@ def _existing(data: Mapping[str, object]) -> tuple[set[str], set[tuple[str, str]
 def _proposals(
     apps: Sequence[AwsApp],
     read: dict[str, SamlAssertion],
-    username: str,
-    prompter: Prompter,
+    signer: Signer,
     covered: set[tuple[str, str]],
 ) -> list[Proposal]:
     from okenv.aliases import account_aliases
@@ -229,7 +269,7 @@ def _proposals(
 
     found: list[Proposal] = []
     for app in apps:
-        assertion = read.get(app.link) or _assertion(app.link, username, prompter)
+        assertion = read.get(app.link) or _assertion(app.link, signer)
         aliases = account_aliases(assertion, environ=os.environ, memory=memory(), warn=warn)
         ordered, _ = menu(assertion.roles, aliases)
         for role in ordered:
@@ -283,7 +323,6 @@ def run(given: ConfigureInput) -> int:
     from okenv.discover import split_org
     from okenv.paths import config_path
 
-    _debug[0] = given.debug
     ask = make_prompter(given.no_input)
     path = config_path()
     data = read_config(path)
@@ -301,12 +340,16 @@ def run(given: ConfigureInput) -> int:
     if not username or len(username) > 256 or any(c in username for c in "\r\n\x00"):
         raise UsageError("a username is needed", hint="pass --username")
 
-    apps, read = _discover(org, link, username, ask)
+    signer = Signer(username, ask, say=trace if given.debug else None)
+    if ask.interactive and not given.yes:
+        signer = _remember(org, signer)
+    keyring = signer.keyring
+    apps, read = _discover(org, link, signer)
     if not given.all_roles and len(apps) > 1:
         picked = _pick(ask, "AWS apps you can reach:", [f"{a.label} ({a.link})" for a in apps])
         apps = [apps[i] for i in picked]
     taken, covered = _existing(data)
-    proposals = _unique_names(_proposals(apps, read, username, ask, covered), taken)
+    proposals = _unique_names(_proposals(apps, read, signer, covered), taken)
     if not proposals:
         sys.stderr.write(f"okenv: every role is configured already in {path}\n")
         return 0
@@ -325,6 +368,8 @@ def run(given: ConfigureInput) -> int:
         proposals = _unique_names(edited, set(data.get("profiles", {})))
 
     new_defaults: dict[str, str | bool] = {"username": username}
+    if keyring:
+        new_defaults["keyring"] = True
     profiles = {p.name: {"app_url": p.app.link, "role": p.role.arn} for p in proposals}
     before = path.read_text("utf-8") if data or path.exists() else ""
     after = add_profiles(before, profiles, new_defaults)

@@ -331,6 +331,9 @@ def _json_problem(content: bytes) -> str:
     return f"a JSON {type(data).__name__} where an object was expected"
 
 
+REJECTED_PASSWORD = "E0000004"  # noqa: S105 (an error code, not a password)
+"""Okta's errorCode (Classic) and i18n key suffix (Identity Engine) for a wrong password."""
+
 # Okta error codes a user can act on → (exception class, message, hint)
 _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {
     "E0000004": (

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from okenv.errors import AuthenticationError, AuthorizationError, OktaError
-from okenv.okta.http import OktaHttp
+from okenv.okta.http import REJECTED_PASSWORD, OktaHttp, OktaRefusal
 from okenv.okta.idx_forms import (
     ERROR,
     PASSWORD,
@@ -248,6 +248,8 @@ class _Flow:
                 raise AuthenticationError(
                     f"Okta: {text}", hint="the sign-in expired; run okenv again"
                 )
+            if f"errors.{REJECTED_PASSWORD}" in keys or "incorrectPassword" in keys:
+                raise OktaRefusal(f"Okta: {text}", code=REJECTED_PASSWORD)
             raise AuthenticationError(f"Okta: {text}")
         for message in found:
             if message.cls == WARNING and "identify" in forms and self.identified:

@@ -70,6 +70,8 @@ def test_fresh_machine_through_the_terminal(fresh: Sandbox) -> None:
     child.sendline(okta.url)
     child.expect("Okta username: ")
     child.sendline(DEFAULT_USERNAME)
+    child.expect(r"Remember the Okta password in the OS keyring\? \[y/N\]: ")
+    child.sendline("")
     child.expect(f"Okta password for {DEFAULT_USERNAME}: ")
     child.sendline(DEFAULT_PASSWORD)
     child.expect(r"MFA code \(Google Authenticator\): ")
