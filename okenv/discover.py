@@ -94,7 +94,8 @@ def parse_home_tabs(data: list[Any], org: str) -> list[AwsApp]:
     (the dashboard's tabs; an AWS app is known by its link)."""
     apps = []
     for tab in data[:100]:
-        items = tab.get("_embedded", {}).get("items") if isinstance(tab, dict) else None
+        embedded = tab.get("_embedded") if isinstance(tab, dict) else None
+        items = embedded.get("items") if isinstance(embedded, dict) else None
         if not isinstance(items, list):
             continue
         for item in items[: MAX_APPS * 10]:

@@ -50,8 +50,8 @@ class Proposal(NamedTuple):
 
 def proposed_name(alias: str | None, role: Role) -> str:
     """``alias-Role``, or ``accountid-Role``: letters, digits and ``_.+=,@-`` only."""
-    name = _NAME_UNSAFE.sub("-", f"{alias or role.account_id}-{role.name}").strip("-")
-    return name[:MAX_NAME] or role.account_id
+    account, role_name = (_NAME_UNSAFE.sub("-", p).strip("-") for p in (alias or "", role.name))
+    return f"{account or role.account_id}-{role_name}"[:MAX_NAME]
 
 
 def _pick(prompter: Prompter, title: str, labels: Sequence[str]) -> list[int]:
