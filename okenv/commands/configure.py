@@ -327,7 +327,8 @@ def run(given: ConfigureInput) -> int:
     path = config_path()
     data = read_config(path)
     defaults = data.get("defaults", {})
-    org_text = given.org or (defaults.get("app_url") if given.org is None else None)
+    configured = defaults.get("app_url")
+    org_text = given.org or (configured if isinstance(configured, str) else None)
     if not org_text:
         org_text = ask.ask("Okta org or AWS app link (e.g. https://acme.okta.com): ")
     org, link = split_org(org_text)
@@ -371,7 +372,7 @@ def run(given: ConfigureInput) -> int:
     if keyring:
         new_defaults["keyring"] = True
     profiles = {p.name: {"app_url": p.app.link, "role": p.role.arn} for p in proposals}
-    before = path.read_text("utf-8") if data or path.exists() else ""
+    before = path.read_text("utf-8") if path.exists() else ""
     after = add_profiles(before, profiles, new_defaults)
     sys.stderr.write(diff(before, after, path))
     if not given.yes:
