@@ -61,14 +61,17 @@ def add_profiles(
 
 
 def diff(before: str, after: str, path: Path) -> str:
-    """A unified diff of the change, for the person to read before it is written."""
+    """A unified diff of the change, for the person to read before it is written (each line
+    made printable: the file may hold anything)."""
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
         fromfile=str(path),
         tofile=str(path),
     )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    from okenv.text import printable
+
+    return "".join(printable(line.rstrip("\r\n")) + "\n" for line in lines)
 
 
 def write_config(path: Path, text: str) -> None:

@@ -13,7 +13,13 @@ import pexpect
 import pytest
 
 from tests.e2e.conftest import ADMIN, OKENV, Sandbox
-from tests.fakes.okta import DEFAULT_PASSWORD, DEFAULT_USERNAME, FakeOkta, totp_now
+from tests.fakes.okta import (
+    DEFAULT_PASSWORD,
+    DEFAULT_TOTP_SECRET,
+    DEFAULT_USERNAME,
+    FakeOkta,
+    totp_now,
+)
 
 DEV = "arn:aws:iam::333344445555:role/Developer"
 DEPLOY = "arn:aws:iam::333344445555:role/ci/Deploy"
@@ -233,3 +239,17 @@ def test_aws_config_for_botocore(fresh: Sandbox, tmp_path: Path) -> None:
     again = fresh.run("configure", "--org", fresh.okta.url, "--all", "--yes", "--aws-config")
     assert again.returncode == 0
     assert aws_config.read_text() == text
+
+
+def test_debug_configure_leaks_no_secret(fresh: Sandbox) -> None:
+    """configure --debug: the password and the TOTP seed appear nowhere it writes or says;
+    stdout stays empty."""
+    result = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
+                       "--all", "--yes", "--aws-config", "--debug")
+    assert result.returncode == 0, result.stderr
+    assert "okenv: debug:" in result.stderr
+    assert result.stdout == ""
+    written = [fresh.config.read_text(), (fresh.home / ".aws" / "config").read_text()]
+    for secret in (DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET):
+        assert secret not in result.stderr
+        assert all(secret not in text for text in written)
