@@ -187,6 +187,18 @@ def _check_table(
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
+def _profiles(data: Mapping[str, Any], name: str, path: Path) -> dict[str, Any]:
+    """The ``[profiles]`` table, when it has ``name``; else the one-line usage error (on a
+    first run, with no config file at all, it points at ``okenv configure``)."""
+    profiles: dict[str, Any] = data.get("profiles", {})
+    if name in profiles:
+        return profiles
+    if not data and not path.exists():
+        raise UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
+    known = ", ".join(profile_names(data)) or "none"
+    raise UsageError(f"unknown profile {name!r}", hint=f"profiles in {path}: {known}")
+
+
 def resolve_profile(
     name: str,
     *,
@@ -197,15 +209,7 @@ def resolve_profile(
 ) -> Profile:
     """Build the profile ``name`` from file, environment and flag ``overrides``."""
     data = read_config(path)
-    profiles: dict[str, Any] = data.get("profiles", {})
-    if not data and not path.exists():
-        raise UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
-    if name not in profiles:
-        known = ", ".join(profile_names(data)) or "none"
-        raise UsageError(
-            f"unknown profile {name!r}",
-            hint=f"profiles in {path}: {known}",
-        )
+    profiles = _profiles(data, name, path)
     defaults = data.get("defaults", {})
     _check_table(path, "defaults", defaults, warn)
     _check_table(path, f"profiles.{name}", profiles[name], warn)

@@ -47,6 +47,37 @@ class Secrets:
         )
 
 
+def _warner(prompter: Prompter) -> Callable[[str], None]:
+    return lambda message: prompter.info(f"okenv: warning: {message}")
+
+
+def _with_keyring(
+    profile: Profile, username: str, secrets: Secrets, prompter: Prompter
+) -> tuple[Secrets, bool]:
+    """``keyring = true``: the password and TOTP seed the environment does not give, from
+    the OS keyring; and whether the password came from there."""
+    if not profile.keyring:
+        return secrets, False
+    from okenv.secretstore import PASSWORD, TOTP, get
+
+    warn = _warner(prompter)
+    password = secrets.password or get(profile.org_url, username, PASSWORD, warn)
+    seed = secrets.totp_secret or get(profile.org_url, username, TOTP, warn)
+    found = replace(secrets, password=password, totp_secret=seed)
+    return found, password is not None and not secrets.password
+
+
+def _keyring(profile: Profile, username: str, prompter: Prompter, accepted: str | None) -> None:
+    """Store a password Okta ``accepted``, or (None) remove the one it rejected."""
+    from okenv.secretstore import PASSWORD, forget, put
+
+    if accepted is not None:
+        put(profile.org_url, username, PASSWORD, accepted, _warner(prompter))
+        return
+    forget(profile.org_url, username, (PASSWORD,))
+    prompter.info("okenv: Okta rejected the password from the OS keyring; it is removed")
+
+
 def fetch_assertion(
     profile: Profile,
     secrets: Secrets,
@@ -58,17 +89,7 @@ def fetch_assertion(
     the AWS app's SAML assertion. ``okta``: timing and session storage (default: okenv's
     cache dir, see :meth:`OktaOptions.from_environment`)."""
     username = profile.username or prompter.ask("Okta username: ").strip()
-    from_keyring = False
-    if profile.keyring:
-        from okenv.provider import warn
-        from okenv.secretstore import PASSWORD, TOTP, get
-
-        if not secrets.password:
-            stored = get(profile.org_url, username, PASSWORD, warn)
-            from_keyring = stored is not None
-            secrets = replace(secrets, password=stored)
-        if not secrets.totp_secret:
-            secrets = replace(secrets, totp_secret=get(profile.org_url, username, TOTP, warn))
+    secrets, from_keyring = _with_keyring(profile, username, secrets, prompter)
     typed: list[str] = []
 
     def password() -> str:
@@ -94,17 +115,11 @@ def fetch_assertion(
     except OktaRefusal as exc:
         if not from_keyring or exc.code != REJECTED_PASSWORD:
             raise
-        from okenv.secretstore import PASSWORD, forget
-
-        forget(profile.org_url, username, (PASSWORD,))
-        prompter.info("okenv: Okta rejected the password from the OS keyring; it is removed")
+        _keyring(profile, username, prompter, None)
         secrets = replace(secrets, password=None)
         form = attempt()
     if profile.keyring and typed:
-        from okenv.provider import warn
-        from okenv.secretstore import PASSWORD, put
-
-        put(profile.org_url, username, PASSWORD, typed[-1], warn)
+        _keyring(profile, username, prompter, typed[-1])
     assertion = parse_saml_response(form.saml_response)
     expiry = assertion.not_on_or_after
     if expiry is not None and expiry.timestamp() < time.time():

@@ -316,36 +316,57 @@ def _aws_config(proposals: Sequence[Proposal], region: str | None) -> None:
     )
 
 
+def _who(given: ConfigureInput, ask: Prompter, defaults: Mapping[str, object]) -> tuple[str, ...]:
+    """(org, app link or "", username): flags, then ``[defaults]``/environment, then asked."""
+    from okenv.discover import split_org
+
+    configured = defaults.get("app_url")
+    org_text = given.org or (configured if isinstance(configured, str) else None)
+    if not org_text:
+        org_text = ask.ask("Okta org or AWS app link (e.g. https://acme.okta.com): ")
+    org, link = split_org(org_text)
+    known = defaults.get("username")
+    username = (
+        given.username
+        or os.environ.get("OKENV_USERNAME")
+        or (known if isinstance(known, str) else None)
+        or ask.ask("Okta username: ").strip()
+    )
+    if not username or len(username) > 256 or any(c in username for c in "\r\n\x00"):
+        raise UsageError("a username is needed", hint="pass --username")
+    return org, link or "", username
+
+
+def _name(proposals: list[Proposal], ask: Prompter, existing: set[str]) -> list[Proposal]:
+    """The roles picked, each under the name typed (Enter: the proposed one)."""
+    picked = _pick(ask, "Roles:", [f"{p.label}  ({p.app.label})" for p in proposals])
+    taken = set(existing)
+    edited: list[Proposal] = []
+    for item in (proposals[i] for i in picked):
+        name = ask.ask(f"Profile name for {item.label} [{item.name}]: ").strip() or item.name
+        if _NAME_UNSAFE.search(name) or len(name) > MAX_NAME or name in taken:
+            ask.info(f"okenv: {name!r} cannot be used; keeping {item.name}")
+            name = item.name
+        taken.add(name)
+        edited.append(item._replace(name=name))
+    return _unique_names(edited, existing)
+
+
 def run(given: ConfigureInput) -> int:
     from okenv.commands.common import prompter as make_prompter
     from okenv.config import read_config
     from okenv.configwrite import add_profiles, diff, write_config
-    from okenv.discover import split_org
     from okenv.paths import config_path
 
     ask = make_prompter(given.no_input)
     path = config_path()
     data = read_config(path)
     defaults = data.get("defaults", {})
-    configured = defaults.get("app_url")
-    org_text = given.org or (configured if isinstance(configured, str) else None)
-    if not org_text:
-        org_text = ask.ask("Okta org or AWS app link (e.g. https://acme.okta.com): ")
-    org, link = split_org(org_text)
-    username = (
-        given.username
-        or os.environ.get("OKENV_USERNAME")
-        or (defaults.get("username") if isinstance(defaults.get("username"), str) else None)
-        or ask.ask("Okta username: ").strip()
-    )
-    if not username or len(username) > 256 or any(c in username for c in "\r\n\x00"):
-        raise UsageError("a username is needed", hint="pass --username")
-
+    org, link, username = _who(given, ask, defaults)
     signer = Signer(username, ask, say=trace if given.debug else None)
     if ask.interactive and not given.yes:
         signer = _remember(org, signer)
-    keyring = signer.keyring
-    apps, read = _discover(org, link, signer)
+    apps, read = _discover(org, link or None, signer)
     if not given.all_roles and len(apps) > 1:
         picked = _pick(ask, "AWS apps you can reach:", [f"{a.label} ({a.link})" for a in apps])
         apps = [apps[i] for i in picked]
@@ -355,21 +376,9 @@ def run(given: ConfigureInput) -> int:
         sys.stderr.write(f"okenv: every role is configured already in {path}\n")
         return 0
     if not given.all_roles:
-        picked = _pick(ask, "Roles:", [f"{p.label}  ({p.app.label})" for p in proposals])
-        proposals = [proposals[i] for i in picked]
-        edited: list[Proposal] = []
-        for item in proposals:
-            answer = ask.ask(f"Profile name for {item.label} [{item.name}]: ").strip()
-            name = answer or item.name
-            if _NAME_UNSAFE.search(name) or len(name) > MAX_NAME or name in taken:
-                ask.info(f"okenv: {name!r} cannot be used; keeping {item.name}")
-                name = item.name
-            taken.add(name)
-            edited.append(item._replace(name=name))
-        proposals = _unique_names(edited, set(data.get("profiles", {})))
-
+        proposals = _name(proposals, ask, taken)
     new_defaults: dict[str, str | bool] = {"username": username}
-    if keyring:
+    if signer.keyring:
         new_defaults["keyring"] = True
     profiles = {p.name: {"app_url": p.app.link, "role": p.role.arn} for p in proposals}
     before = path.read_text("utf-8") if path.exists() else ""
@@ -384,8 +393,7 @@ def run(given: ConfigureInput) -> int:
     write_config(path, after)
     sys.stderr.write(f"okenv: wrote {len(profiles)} profile(s) to {path}\n")
     if given.aws_config:
-        region = defaults.get("region") if isinstance(defaults.get("region"), str) else None
-        _aws_config(proposals, region)
-    first = proposals[0].name
-    sys.stderr.write(f'okenv: try it: eval "$(okenv {first})"\n')
+        region = defaults.get("region")
+        _aws_config(proposals, region if isinstance(region, str) else None)
+    sys.stderr.write(f'okenv: try it: eval "$(okenv {proposals[0].name})"\n')
     return 0

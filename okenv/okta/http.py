@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -332,7 +332,14 @@ def _json_problem(content: bytes) -> str:
 
 
 REJECTED_PASSWORD = "E0000004"  # noqa: S105 (an error code, not a password)
-"""Okta's errorCode (Classic) and i18n key suffix (Identity Engine) for a wrong password."""
+"""Okta's errorCode for a wrong password (Classic; an OktaRefusal's ``code`` on both)."""
+_WRONG_PASSWORD_KEYS = frozenset({"errors.E0000004", "incorrectPassword"})
+
+
+def refusal_code(keys: Collection[str]) -> str:
+    """The errorCode for an Identity Engine ERROR with these i18n keys (a wrong password:
+    :data:`REJECTED_PASSWORD`), else ""."""
+    return REJECTED_PASSWORD if _WRONG_PASSWORD_KEYS & set(keys) else ""
 
 # Okta error codes a user can act on → (exception class, message, hint)
 _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {

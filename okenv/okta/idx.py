@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from okenv.errors import AuthenticationError, AuthorizationError, OktaError
-from okenv.okta.http import REJECTED_PASSWORD, OktaHttp, OktaRefusal
+from okenv.okta.http import OktaHttp, OktaRefusal, refusal_code
 from okenv.okta.idx_forms import (
     ERROR,
     PASSWORD,
@@ -248,9 +248,7 @@ class _Flow:
                 raise AuthenticationError(
                     f"Okta: {text}", hint="the sign-in expired; run okenv again"
                 )
-            if f"errors.{REJECTED_PASSWORD}" in keys or "incorrectPassword" in keys:
-                raise OktaRefusal(f"Okta: {text}", code=REJECTED_PASSWORD)
-            raise AuthenticationError(f"Okta: {text}")
+            raise OktaRefusal(f"Okta: {text}", code=refusal_code(keys))
         for message in found:
             if message.cls == WARNING and "identify" in forms and self.identified:
                 raise AuthenticationError(
