@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo sandbox test lint typecheck completions bench clean
+.PHONY: demo sandbox test lint typecheck completions bench bench-latency clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 ## bench: okenv vs gimme-aws-creds and tokendito on a local HTTPS sandbox (bench/README.md)
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## bench-latency: logins through a latency proxy at RTT 0/50/150 ms (bench/README.md)
+bench-latency: $(STAMP)
+	$(BIN)/python -m bench --latency --runs 5 --no-profile
 
 lint: $(STAMP)
 	$(BIN)/ruff check okenv tests bench tools

@@ -51,6 +51,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--profile-only", action="store_true",
                         help="only profile okenv's login (no peers, no table)")
+    parser.add_argument("--latency", action="store_true",
+                        help="logins through a latency proxy at several RTTs (latency_run.py)")
+    parser.add_argument("--rtts", default="0,50,150",
+                        help="with --latency: round-trip times in ms (default 0,50,150)")
     args = parser.parse_args(argv)
     runs = max(7, args.runs)
     started = time.monotonic()
@@ -80,6 +84,13 @@ def main(argv: list[str]) -> int:
     _compile(PROJECT_BIN / "python", [_site_packages(PROJECT_BIN), ROOT / "okenv"], clean_env)
     for bin_dir in peer_bins.values():
         _compile(bin_dir / "python", [_site_packages(bin_dir)], clean_env)
+
+    if args.latency:
+        from bench import latency_run
+
+        latency_run.reexec_in_namespace(argv)
+        rtts = [int(x) / 1000 for x in args.rtts.split(",") if x.strip()]
+        return latency_run.run(argv, peer_bins, unavailable, max(3, args.runs), rtts)
 
     ca_crt, crt, key = sandbox.make_ca(WORK)
     run_dir = WORK / "run"

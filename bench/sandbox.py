@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.fakes.http import Request, Response, json_response
 from tests.fakes.okta import (
@@ -77,7 +78,7 @@ def _valid_for_a_day(crt: Path) -> bool:
     return result.returncode == 0
 
 
-def bench_okta() -> FakeOkta:
+def bench_okta(public_url: str | None = None, **options: Any) -> FakeOkta:
     """The project's fake org, set up for all three tools: one role (no menu for anyone),
     RoleSessionName + SessionDuration attributes (moto needs at least two), plus two things
     real Okta does that the peers rely on and okenv's tests never needed:
@@ -86,7 +87,8 @@ def bench_okta() -> FakeOkta:
     * a TOTP verify without ``passCode`` answers as a challenge (tokendito "selects" the
       factor first, then sends the code), through the fake's own sent-code handler.
     """
-    okta = FakeOkta(roles=[(ROLE_ARN, PROVIDER_ARN)], session_duration=3600)
+    okta = _fake_okta_class(public_url)(
+        **{"roles": [(ROLE_ARN, PROVIDER_ARN)], "session_duration": 3600, **options})
     okta.factor_handlers["token:software:totp"] = _verify_sent_code_factor
 
     def webfinger(request: Request) -> Response:
@@ -109,10 +111,28 @@ def bench_okta() -> FakeOkta:
     return okta
 
 
-@contextlib.contextmanager
-def okta_over_https(ca_crt: Path, crt: Path, key: Path) -> Iterator[FakeOkta]:
+def _fake_okta_class(public_url: str | None) -> type[FakeOkta]:
+    """FakeOkta, or a subclass whose links name ``public_url`` (a proxy in front of it)."""
+    if public_url is None:
+        return FakeOkta
+
+    class PublicOkta(FakeOkta):
+        @property
+        def url(self) -> str:
+            return public_url
+
+    return PublicOkta
+
+
+def server_context(crt: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(crt), str(key))
+    return context
+
+
+@contextlib.contextmanager
+def okta_over_https(ca_crt: Path, crt: Path, key: Path) -> Iterator[FakeOkta]:
+    context = server_context(crt, key)
     okta = bench_okta()
     okta.host, okta.bind_port, okta.ssl_context = "127.0.0.1", OKTA_PORT, context
     try:

@@ -7,18 +7,78 @@ okenv shows account ids and says so on stderr; a login never fails because of it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from okenv.errors import OkenvError
 from okenv.memory import AwsMemory
 from okenv.rolepage import parse_signin_page
 from okenv.saml import SamlAssertion
-from okenv.urls import signin_post_url
+from okenv.urls import signin_base_url, signin_post_url
 
-__all__ = ["account_aliases"]
+__all__ = ["account_aliases", "warm_connection"]
 
 Say = Callable[[str], None]
 FALLBACK = "showing account ids instead"
+
+
+class _Connection:
+    """One kept-alive requests session for the AWS sign-in host, opened early.
+
+    When a login will likely need the aliases (a role named ``alias/Role``, or a menu), the
+    sign-in host's TCP + TLS are opened in a background thread while Okta answers (a HEAD
+    of the host's root: public requests calls only), so the alias POST that follows the
+    assertion costs one round trip instead of three."""
+
+    def __init__(self) -> None:
+        self.session: Any = None
+        self.thread: threading.Thread | None = None
+
+    def warm(self, base_url: str, timeout: float) -> None:
+        def run() -> None:
+            import requests
+
+            from okenv import __version__
+            from okenv.tls import verify
+
+            session = requests.Session()
+            try:
+                session.head(
+                    base_url + "/",
+                    timeout=timeout,
+                    verify=verify(),
+                    allow_redirects=False,
+                    headers={"User-Agent": f"okenv/{__version__}"},
+                ).close()
+            except requests.RequestException:
+                return  # the POST opens a connection of its own, and reports any problem
+            self.session = session
+
+        self.thread = threading.Thread(target=run, name="okenv-signin-warm", daemon=True)
+        self.thread.start()
+
+    def take(self, timeout: float) -> Any:
+        """The warmed session (after waiting up to ``timeout`` for it), or None."""
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                return None  # still busy: never share a session across threads
+        session, self.session = self.session, None
+        return session
+
+
+_CONNECTION = _Connection()
+
+
+def warm_connection(environ: Mapping[str, str], timeout: float) -> None:
+    """Open the (aws partition's) sign-in host's connection in the background."""
+    try:
+        base = signin_base_url("aws", environ)
+    except OkenvError:
+        return
+    _CONNECTION.warm(base, timeout)
 
 
 def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say | None) -> str:
@@ -26,6 +86,7 @@ def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say |
 
     from okenv.limits import MAX_PAGE, Expired, bounded_request
 
+    session = _CONNECTION.take(timeout)  # any host: requests pools connections by host
     if trace:
         trace(f"POST {url} (SAMLResponse=<redacted>) for the account aliases")
     try:
@@ -35,6 +96,7 @@ def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say |
             timeout=timeout,
             cap=MAX_PAGE,
             what=url,
+            session=session,
             data={"SAMLResponse": assertion.encoded, "RelayState": ""},
             headers={"Accept": "text/html"},
         )

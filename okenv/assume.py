@@ -181,6 +181,25 @@ def check_profile(profile: Profile) -> None:
         )
 
 
+def _chain_target(profile: Profile, role: Role) -> str | None:
+    """The profile's ``assume_role``, checked: an IAM role ARN in the SAML role's partition."""
+    target = profile.assume_role
+    if target is None:
+        return None
+    match = _CHAIN_ROLE.fullmatch(target.strip())
+    if match is None:
+        raise ConfigError(
+            f"assume_role is not an IAM role ARN: {target!r}",
+            hint="use arn:aws:iam::123456789012:role/Name",
+        )
+    if match.group(1) != role.partition:
+        raise ConfigError(
+            f"assume_role {target} is in {match.group(1)}, but the SAML role {role.arn} "
+            f"is in {role.partition}; role chaining stays within one partition"
+        )
+    return target
+
+
 def assume(
     role: Role,
     assertion: SamlAssertion,
@@ -202,19 +221,8 @@ def assume(
     requested = min(profile.duration, assertion.session_duration or MAX_DURATION)
     if trace and requested < profile.duration:
         trace(f"the assertion's SessionDuration limits the session to {requested} s")
-    target = profile.assume_role if chain else None
+    target = _chain_target(profile, role) if chain else None
     if target is not None:
-        match = _CHAIN_ROLE.fullmatch(target.strip())
-        if match is None:
-            raise ConfigError(
-                f"assume_role is not an IAM role ARN: {target!r}",
-                hint="use arn:aws:iam::123456789012:role/Name",
-            )
-        if match.group(1) != role.partition:
-            raise ConfigError(
-                f"assume_role {target} is in {match.group(1)}, but the SAML role {role.arn} "
-                f"is in {role.partition}; role chaining stays within one partition"
-            )
         if requested > CHAINED_MAX and notify:
             notify(
                 f"role chaining: AWS limits chained sessions to 1h (asked for "

@@ -19,7 +19,8 @@
     └── Interrupted                 (exit 130) Ctrl-C
 
 Each error carries a one-line ``message`` (what happened) and an optional ``hint`` (what to
-do about it). Only ``okenv.cli`` turns them into stderr lines and exit codes. Both are
+do about it). Only the error funnel in :mod:`okenv.main` turns them into stderr lines
+(through :mod:`okenv.report`) and exit codes. Both are
 passed through :func:`okenv.text.printable` here, once: a message may quote Okta or AWS,
 and no caller can forget to strip a control character from it.
 """

@@ -121,12 +121,20 @@ def read_capped(response: Any, cap: int, what: str) -> bytes:
 
 
 def bounded_request(
-    method: str, url: str, *, timeout: float, cap: int, what: str, **kwargs: Any
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    cap: int,
+    what: str,
+    session: Any = None,
+    **kwargs: Any,
 ) -> Any:
     """One requests call (no redirects followed, TLS verified) whose whole exchange ends
     within ``timeout`` and whose body is at most ``cap`` bytes; the response is closed and
-    its body in ``.content``. Raises :class:`Expired`, :class:`BodyTooLargeError` or
-    requests' own exceptions."""
+    its body in ``.content``. ``session``: a ``requests.Session`` whose kept-alive
+    connection to use (default: a connection of its own). Raises :class:`Expired`,
+    :class:`BodyTooLargeError` or requests' own exceptions."""
     import requests
 
     from okenv import __version__
@@ -134,7 +142,7 @@ def bounded_request(
 
     headers = {"User-Agent": f"okenv/{__version__}", **kwargs.pop("headers", {})}
     with deadline(timeout):
-        response = requests.request(
+        response = (requests if session is None else session).request(
             method,
             url,
             timeout=timeout,

@@ -130,6 +130,12 @@ def fetch_assertion(
     return assertion
 
 
+def names_alias(role: str) -> bool:
+    """Whether a ``role`` setting names an account alias (``alias/Role``)."""
+    account = role.strip().split("/", 1)[0]
+    return "/" in role and not role.strip().startswith("arn:") and not account.isdigit()
+
+
 def choose_role(
     assertion: SamlAssertion,
     wanted: str | None,
@@ -148,11 +154,7 @@ def choose_role(
         try:
             return match_role(roles, wanted)
         except RoleNotFoundError:
-            account = wanted.strip().split("/", 1)[0]
-            names_alias = (
-                "/" in wanted and not wanted.strip().startswith("arn:") and not account.isdigit()
-            )
-            if aliases is None or not names_alias or len(roles) < 2:
+            if aliases is None or not names_alias(wanted) or len(roles) < 2:
                 raise
         return match_role(roles, wanted, aliases())
     if len(roles) == 1:
@@ -221,6 +223,14 @@ def login(
     from okenv.assume import assume, check_profile
 
     check_profile(profile)
+    if (profile.role is None and prompter.interactive) or (
+        profile.role is not None and names_alias(profile.role)
+    ):
+        import os
+
+        from okenv.aliases import warm_connection
+
+        warm_connection(os.environ, profile.timeout)  # the alias page, if needed, is 1 RTT
     assertion = fetch_assertion(profile, secrets, prompter, trace)
     lookup = _alias_lookup(assertion, profile, memory, notify, trace)
     role = choose_role(assertion, profile.role, prompter, lookup)

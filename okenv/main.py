@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def report(exc: OkenvError) -> None:
-    sys.stderr.write(f"okenv: {exc.message}\n")
+    from okenv.report import notify
+
+    notify(exc.message)
     if exc.hint:
-        sys.stderr.write(f"okenv: {exc.hint}\n")
+        notify(exc.hint)
 
 
 def guarded(action: Callable[[], int | None], *, debug: bool = False) -> int | None:
@@ -42,8 +44,10 @@ def guarded(action: Callable[[], int | None], *, debug: bool = False) -> int | N
 
             traceback.print_exc()  # frames only: local variables are never printed
         # The type only: an exception's text could carry a secret.
-        sys.stderr.write(f"okenv: internal error ({type(exc).__name__})\n")
-        sys.stderr.write("okenv: run again with --debug and report it\n")
+        from okenv.report import notify
+
+        notify(f"internal error ({type(exc).__name__})")
+        notify("run again with --debug and report it")
         return 1
 
 

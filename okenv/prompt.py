@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from okenv.errors import Interrupted, NoInputError, UsageError
@@ -38,6 +38,8 @@ class Prompter(Protocol):
     def choose(self, title: str, options: Sequence[str]) -> int: ...
 
     def info(self, message: str) -> None: ...
+
+    def status(self, message: str) -> AbstractContextManager[StatusLine]: ...
 
 
 class StatusLine(Protocol):
@@ -72,15 +74,8 @@ class _PlainStatus:
 
 @contextmanager
 def status(prompter: Prompter, message: str) -> Iterator[StatusLine]:
-    """Show ``message`` while the block runs: a spinner on a terminal, else a line on stderr.
-
-    Works with any :class:`Prompter`; those with a ``status`` method (the terminal) animate.
-    """
-    method = getattr(prompter, "status", None)
-    if method is None:
-        yield _PlainStatus(prompter.info, message)
-        return
-    with method(message) as line:
+    """Show ``message`` while the block runs: a spinner on a terminal, else a line on stderr."""
+    with prompter.status(message) as line:
         yield line
 
 

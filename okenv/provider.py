@@ -6,28 +6,15 @@ when it happens, with the AWS half warming up in a forked worker (:mod:`okenv.wo
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
-from okenv.text import printable
+from okenv.report import notify, trace
 
 Say = Callable[[str], None]
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {printable(message)}\n")
-
-
-def trace(message: str) -> None:
-    sys.stderr.write(f"okenv: debug: {printable(message)}\n")
-
-
-def notify(message: str) -> None:
-    sys.stderr.write(f"okenv: {printable(message)}\n")
 
 
 def cache_key(profile: Profile) -> str:
@@ -106,9 +93,14 @@ def no_core_dumps() -> Iterator[None]:
 
 
 def _login(profile: Profile, cache: CredentialCache, *, no_input: bool, debug: bool) -> Credentials:
+    from okenv.partitions import default_region
     from okenv.worker import start_sts_worker
 
-    worker = start_sts_worker()  # before the Okta imports: both halves warm up at once
+    # Before the Okta imports: both halves warm up at once, and STS's connection is open
+    # by the time Okta's assertion arrives.
+    # The endpoint region is the profile's, else the aws partition's default (an assertion
+    # from another partition then uses a client of its own: correct, one connection later).
+    worker = start_sts_worker(profile.region or default_region("aws"), profile.timeout)
     gc.disable()  # no cycle collection while ~150 ms of modules load (a short process)
     try:
         from okenv.login import Secrets, login

@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from okenv import report
 from okenv.errors import AuthenticationError
 from okenv.files import read_regular, write_private
 
@@ -36,10 +36,6 @@ __all__ = ["MAX_DOCUMENT_SIZE", "PrivateStore", "make_private_dirs"]
 
 MAX_DOCUMENT_SIZE = 64 * 1024  # a document is ~1-2 KiB; anything much bigger is not ours
 _WARNED: set[str] = set()  # warnings already given by this process
-
-
-def _default_warn(message: str) -> None:
-    sys.stderr.write(f"okenv: warning: {message}\n")
 
 
 def _getuid() -> int | None:
@@ -87,7 +83,7 @@ class PrivateStore:
         inside: Path | None = None,
     ) -> None:
         self.directory = Path(directory)
-        self._warn = warn or _default_warn
+        self._warn = warn or report.warn
         self._warned: set[str] = set()
         self._inside = None if inside is None else Path(inside)
 

@@ -12,8 +12,11 @@ resolution: AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL redirect it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -39,6 +42,9 @@ from okenv.saml import Role, SamlAssertion
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["assume_role", "assume_role_with_saml", "sts_client"]
 
@@ -66,9 +72,88 @@ def _session() -> botocore.session.Session:
     return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
 
 
-def warm_up() -> None:
-    """Load what an STS client needs (okenv.worker runs this while Okta answers)."""
-    sts_client("us-east-1")
+# One unsigned client (and so one connection pool) per endpoint region and timeout for the
+# whole run: the worker builds it and opens its TCP + TLS connection while Okta answers, and
+# every STS call of the login — the first hop, a step-down retry, the chained hop — goes out
+# on that same connection.
+_CLIENTS: dict[tuple[object, ...], Any] = {}
+_ENDPOINT_VARIABLES = ("AWS_", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE")
+
+
+def _run_client(region: str, timeout: float | None) -> Any:
+    # Keyed by what decides the endpoint and the connection too (AWS_ENDPOINT_URL_STS, the
+    # CA bundle, proxies), so a changed environment never gets a stale client.
+    settings = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_ENDPOINT_VARIABLES))
+    )
+    key = (region, timeout, settings)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = _CLIENTS[key] = sts_client(region, timeout=timeout)
+    return client
+
+
+def warm_up(region: str = "us-east-1", timeout: float | None = None) -> None:
+    """Build the run's STS client for ``region`` and open its connection (okenv.worker runs
+    this while Okta answers, so STS's TCP and TLS round trips are off the critical path)."""
+    _preconnect(_run_client(region, timeout))
+
+
+def _preconnect(client: Any) -> None:
+    """Open one verified connection to the client's endpoint, kept aside until the client's
+    first request (:func:`_hand_over`). botocore has no public call for this; these are the
+    steps of its own ``URLLib3Session.send`` up to the request. Through a proxy it does
+    nothing (the proxy's own connection rules apply)."""
+    session = client._endpoint.http_session
+    url = client.meta.endpoint_url
+    if session._proxy_config.proxy_url_for(url):
+        return
+    pool = session._get_connection_manager(url, None).connection_from_url(url)
+    session._setup_ssl_cert(pool, url, session._verify)
+    conn = pool._get_conn()
+    try:
+        with deadline(client.meta.config.connect_timeout):
+            conn.connect()
+    except BaseException:
+        conn.close()
+        raise
+    _WAITING[id(client)] = (pool, conn)
+
+
+_WAITING: dict[int, tuple[Any, Any]] = {}
+
+
+def _hand_over(client: Any) -> None:
+    """Put the connection :func:`_preconnect` opened into the client's pool, once settled.
+
+    A TLS 1.3 server sends its session tickets after the handshake; urllib3 takes a pooled
+    connection with unread bytes for a dropped one and opens another (two round trips
+    lost). So read them first: what TLS consumes itself leaves the connection as good as
+    new; a close or any application data nobody asked for ends it."""
+    waiting = _WAITING.pop(id(client), None)
+    if waiting is None:
+        return
+    pool, conn = waiting
+    sock = conn.sock
+    if sock is None:
+        return
+    timeout = sock.gettimeout()
+    settled = False
+    try:
+        sock.setblocking(False)
+        try:
+            sock.recv(65536)  # b"" (closed) or bytes (unasked for): not reusable
+        except (ssl.SSLWantReadError, BlockingIOError):
+            settled = True
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+    if settled:
+        pool._put_conn(conn)
+    else:
+        conn.close()
 
 
 def sts_client(
@@ -216,7 +301,8 @@ def assume_role_with_saml(
 ) -> Credentials:
     """Call AssumeRoleWithSAML for ``role``; errors become okenv errors, never tracebacks."""
     endpoint_region = region or default_region(assertion.partition)
-    client = sts_client(endpoint_region, timeout=timeout)
+    client = _run_client(endpoint_region, timeout)
+    _hand_over(client)
     response = _call(
         lambda: client.assume_role_with_saml(
             RoleArn=role.arn,
@@ -248,8 +334,6 @@ def _call(
         raise _unreadable() from None
     except botocore.exceptions.BotoCoreError as exc:
         raise StsError(f"AWS STS call failed: {exc}") from None
-    finally:
-        client.close()
 
 
 def _unreadable() -> StsError:
@@ -331,7 +415,9 @@ def assume_role(
     ``duration`` is capped at 1 hour (AWS's limit for chained sessions); ``region`` is what
     the credentials carry for export, ``endpoint_region`` picks the STS endpoint.
     """
-    client = sts_client(endpoint_region, credentials=source, timeout=timeout)
+    client: Any = sts_client(endpoint_region, credentials=source, timeout=timeout)
+    # Signed with its own keys, sent on the first hop's connection (no second TCP + TLS).
+    client._endpoint.http_session = _run_client(endpoint_region, timeout)._endpoint.http_session
     params: dict[str, Any] = {
         "RoleArn": role_arn,
         "RoleSessionName": session_name,

@@ -163,12 +163,13 @@ class Worker:
             os.waitpid(pid, 0)
 
 
-def start_sts_worker() -> Worker | None:
-    """A worker that imports okenv.sts (botocore) and builds an STS client ahead of time."""
+def start_sts_worker(region: str = "us-east-1", timeout: float | None = None) -> Worker | None:
+    """A worker that imports okenv.sts (botocore), builds the run's STS client for ``region``
+    and opens its connection ahead of time."""
 
     def warm() -> None:
         from okenv import sts
 
-        sts.warm_up()
+        sts.warm_up(region, timeout)
 
     return Worker.start(warm)

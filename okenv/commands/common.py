@@ -14,7 +14,7 @@ from okenv.config import Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials
 from okenv.paths import cache_dir, config_path
 from okenv.provider import credentials as provider_credentials
-from okenv.provider import warn
+from okenv.report import warn
 
 if TYPE_CHECKING:
     from okenv.memory import AwsMemory

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from okenv.errors import ConfigError, NoInputError, UsageError
-from okenv.provider import trace, warn
+from okenv.report import REPORTER, notify, trace, warn
 
 if TYPE_CHECKING:
     from okenv.discover import AwsApp
@@ -309,10 +309,9 @@ def _aws_config(proposals: Sequence[Proposal], region: str | None) -> None:
         sections[item.name] = values
     with cache().lock("aws-config-file"):
         path, added = write_config_profiles(config_file_path(os.environ), sections)
-    sys.stderr.write(
-        f"okenv: added {len(added)} profile(s) to {path}"
+    notify(
+        f"added {len(added)} profile(s) to {path}"
         + (f": {', '.join(added)}" if added else " (all were there)")
-        + "\n"
     )
 
 
@@ -373,7 +372,7 @@ def run(given: ConfigureInput) -> int:
     taken, covered = _existing(data)
     proposals = _unique_names(_proposals(apps, read, signer, covered), taken)
     if not proposals:
-        sys.stderr.write(f"okenv: every role is configured already in {path}\n")
+        notify(f"every role is configured already in {path}")
         return 0
     if not given.all_roles:
         proposals = _name(proposals, ask, taken)
@@ -383,17 +382,17 @@ def run(given: ConfigureInput) -> int:
     profiles = {p.name: {"app_url": p.app.link, "role": p.role.arn} for p in proposals}
     before = path.read_text("utf-8") if path.exists() else ""
     after = add_profiles(before, profiles, new_defaults)
-    sys.stderr.write(diff(before, after, path))
+    REPORTER.write(diff(before, after, path))  # sanitised line by line, no prefix
     if not given.yes:
         if not ask.interactive:
             raise NoInputError("not writing the config without a yes", hint="pass --yes")
         if not _confirm(ask, f"Write {len(profiles)} profile(s) to {path}?", default=True):
-            sys.stderr.write("okenv: nothing written\n")
+            notify("nothing written")
             return 0
     write_config(path, after)
-    sys.stderr.write(f"okenv: wrote {len(profiles)} profile(s) to {path}\n")
+    notify(f"wrote {len(profiles)} profile(s) to {path}")
     if given.aws_config:
         region = defaults.get("region")
         _aws_config(proposals, region if isinstance(region, str) else None)
-    sys.stderr.write(f'okenv: try it: eval "$(okenv {proposals[0].name})"\n')
+    notify(f'try it: eval "$(okenv {proposals[0].name})"')
     return 0

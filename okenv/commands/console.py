@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
-from okenv.provider import trace, warn
+from okenv.report import notify, trace, warn
 
 
 class ConsoleInput(NamedTuple):
@@ -35,5 +35,5 @@ def run(given: ConsoleInput) -> int:
     if not open_url(url):
         warn("no browser could be opened; use `okenv console --print` and open the URL")
         return 1
-    sys.stderr.write(f"okenv: opened the AWS console for {creds.role_arn}\n")
+    notify(f"opened the AWS console for {creds.role_arn}")
     return 0

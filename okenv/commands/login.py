@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
 from okenv.config import Profile
 from okenv.credentials import rfc3339
-from okenv.provider import notify, trace, warn
+from okenv.report import notify, trace, warn
 
 
 class LoginInput(NamedTuple):
@@ -29,9 +28,9 @@ def run(given: LoginInput) -> int:
         return 0
     creds, cached = common.credentials(resolved, given.login, force=given.force)
     source = "cached credentials" if cached else "logged in"
-    sys.stderr.write(
-        f"okenv: {resolved.name}: {source} for {creds.role_arn}, valid until "
-        f"{rfc3339(creds.expiration)} ({common.lifetime(creds.remaining())})\n"
+    notify(
+        f"{resolved.name}: {source} for {creds.role_arn}, valid until "
+        f"{rfc3339(creds.expiration)} ({common.lifetime(creds.remaining())})"
     )
     section = given.aws_profile or resolved.aws_profile
     if section:
@@ -50,7 +49,7 @@ def _write_aws_profiles(sections: dict[str, dict[str, str]]) -> None:
     with common.cache().lock("aws-credentials-file"):
         path = write_credentials_file(credentials_file_path(os.environ), sections)
     names = ", ".join(sections)
-    sys.stderr.write(f"okenv: wrote AWS profile(s) {names} to {path}\n")
+    notify(f"wrote AWS profile(s) {names} to {path}")
 
 
 def _login_all(profile: Profile, options: LoginOptions) -> None:

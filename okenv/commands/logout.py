@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.errors import OkenvError
-from okenv.provider import trace, warn
+from okenv.report import notify, trace, warn
 
 
 class LogoutInput(NamedTuple):
@@ -40,9 +39,7 @@ def run(given: LogoutInput) -> int:
         )
     forgotten = _forget_passwords(given.profile) if given.forget_password else None
     keyring = "" if forgotten is None else f" and {forgotten} keyring entry(ies)"
-    sys.stderr.write(
-        f"okenv: forgot {count} cached credential set(s) and {ended} Okta session(s){keyring}\n"
-    )
+    notify(f"forgot {count} cached credential set(s) and {ended} Okta session(s){keyring}")
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
-from okenv.provider import trace, warn
+from okenv.report import trace, warn
 
 
 class RolesInput(NamedTuple):

@@ -272,7 +272,7 @@ def _verify_security_key(
     Okta refuses sends okenv on to the next enrolled key.
     """
     from okenv.okta import securitykey
-    from okenv.webauthn import get_assertion
+    from okenv.webauthn.ceremony import get_assertion
 
     state_token = tx.get("stateToken")
     credentials = securitykey.classic_credentials(tx)

@@ -7,7 +7,7 @@ its SAML form. MFA goes through the engine both protocols share (:mod:`okenv.okt
 this module only maps IDX's wire format to it. Okta's messages reach the user verbatim
 (made safe to show); a form okenv does not know ends the sign-in with a message naming it.
 
-Answered: ``identify``, ``challenge-authenticator`` (see :data:`ANSWERERS`),
+Answered: ``identify``, ``challenge-authenticator`` (:mod:`okenv.okta.idx_answers`),
 ``challenge-poll``, ``authenticator-verification-data``, ``select-authenticator-authenticate``,
 ``keep-me-signed-in``, ``skip`` (beside an enrollment, a promotion, a profile update or a
 password-expiry warning), ``device-challenge-poll`` (cancelled, as the widget does) and
@@ -22,6 +22,7 @@ from typing import Any
 
 from okenv.errors import AuthenticationError, AuthorizationError, OktaError
 from okenv.okta.http import OktaHttp, OktaRefusal, refusal_code
+from okenv.okta.idx_answers import ANSWERERS, Answer, answer_code, answer_password
 from okenv.okta.idx_forms import (
     ERROR,
     PASSWORD,
@@ -30,8 +31,6 @@ from okenv.okta.idx_forms import (
     Message,
     authenticator_methods,
     choice_field,
-    credential_label,
-    credential_names,
     current_authenticator,
     current_method,
     describe,
@@ -43,19 +42,12 @@ from okenv.okta.idx_forms import (
     remediations,
 )
 from okenv.okta.mfa import (
-    REPLAYED,
-    WRONG,
     Method,
     MfaContext,
     PushState,
-    Refused,
-    ask_sent_code,
     can_answer,
     choose_method,
-    enter_code,
     matches,
-    passcode,
-    security_answer,
     shown,
     wait_for_push,
 )
@@ -77,110 +69,9 @@ SKIPPABLE = ENROLL_FORMS | {
     "enroll-profile-update",
 }
 
-# i18n keys of a refused code or answer (Okta's text varies by locale; its keys do not).
-REFUSAL_KEYS = {
-    "api.authn.error.PASSCODE_INVALID": WRONG,
-    "errors.E0000068": WRONG,
-    "errors.E0000082": REPLAYED,
-    "api.authn.error.PASSCODE_REPLAYED": REPLAYED,
-}
 ACCESS_DENIED_KEYS = {"security.access_denied", "errors.E0000006"}
 # factor setting → the IDX methodType it asks for in authenticator-verification-data
 _METHOD_FOR = {"sms": "sms", "call": "voice", "email": "email", "push": "push"}
-
-Answer = tuple[int, Json]
-
-
-# -- answering challenge-authenticator: authenticator key → answerer ---------------------------
-
-Answerer = Callable[["_Flow", Json, Json, Method], Answer]
-
-
-def _answer_password(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
-    flow.once("password")
-    flow.password_sent = True
-    return flow.post(form, {"credentials": {"passcode": flow.password()}})
-
-
-def _answer_code(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
-    """A one-time code: Okta Verify's goes in ``credentials.totp``, every other one in
-    ``credentials.passcode``; sent codes (SMS, call, email) offer one resend."""
-    ctx = flow.ctx
-    declared = credential_names(form)
-    name = "totp" if "totp" in declared and method.is_totp else "passcode"
-    current = current_authenticator(data)
-    resend = current.get("resend")
-    if method.kind in ("sms", "call", "email"):
-
-        def resend_code() -> None:
-            flow.post(resend if isinstance(resend, dict) else {}, {})
-
-        def get_code() -> str:
-            return ask_sent_code(
-                ctx, method.label, resend_code if isinstance(resend, dict) else None
-            )
-    else:
-
-        def get_code() -> str:
-            return passcode(method, ctx)
-
-    return flow.submit_codes(form, method, name, get_code)
-
-
-def _answer_question(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
-    """A security question: ``credentials.answer``, the ``questionKey`` sent back as given."""
-    question = credential_label(form, "questionKey") or "(Okta sent no question text)"
-
-    def get_answer() -> str:
-        return security_answer(question, flow.ctx)
-
-    return flow.submit_codes(form, method, "answer", get_answer)
-
-
-def _answer_security_key(flow: _Flow, form: Json, data: Json, method: Method) -> Answer:
-    """A security key: ``credentials.clientData``, ``authenticatorData``, ``signatureData``.
-    When no key plugged in can answer, another authenticator okenv can use is chosen where
-    Okta offers one (and ``factor`` does not insist on a key)."""
-    from okenv.errors import SecurityKeyError
-    from okenv.okta import securitykey
-    from okenv.webauthn import get_assertion
-
-    flow.once("webauthn", limit=2)
-    request = securitykey.idx_request(flow.http.org_url, data)
-    try:
-        assertion = get_assertion(request, flow.ctx.prompter)
-    except SecurityKeyError as exc:
-        select = remediations(data).get("select-authenticator-authenticate")
-        others = [
-            m
-            for m, _ in (authenticator_methods(select, data) if select else [])
-            if can_answer(m, flow.ctx)
-            and m.kind not in (PASSWORD, "webauthn")
-            and m.label not in flow.refused
-        ]
-        if select is None or not others or flow.ctx.preference == "webauthn":
-            raise
-        flow.refused.add(method.label)
-        flow.ctx.prompter.info(f"okenv: {exc.message}; choosing another authenticator")
-        return flow._select(select, data)
-    return flow.post(form, {"credentials": securitykey.idx_credentials(assertion)})
-
-
-ANSWERERS: dict[str, Answerer] = {
-    "okta_password": _answer_password,
-    "okta_verify": _answer_code,
-    "google_otp": _answer_code,
-    "okta_email": _answer_code,
-    "phone_number": _answer_code,
-    "rsa_token": _answer_code,
-    "symantec_vip": _answer_code,
-    "yubikey_token": _answer_code,
-    "custom_otp": _answer_code,
-    "security_question": _answer_question,
-    "webauthn": _answer_security_key,
-}
-"""How okenv answers each authenticator's ``challenge-authenticator``; an authenticator
-missing here (``duo``, …) is not answered: okenv picks another one."""
 
 
 # -- the conversation -----------------------------------------------------------------------
@@ -268,7 +159,7 @@ class _Flow:
         if "authenticator-verification-data" in forms:
             return self._verification_data(forms, data)
         if "select-authenticator-authenticate" in forms:
-            return self._select(forms["select-authenticator-authenticate"], data)
+            return self.select(forms["select-authenticator-authenticate"], data)
         if "keep-me-signed-in" in forms:
             return self._keep_signed_in(forms["keep-me-signed-in"])
         if "skip" in forms and SKIPPABLE & forms.keys():
@@ -311,9 +202,9 @@ class _Flow:
         key = str(current_authenticator(data).get("key") or "")
         answerer = ANSWERERS.get(key)
         if answerer is None and method.kind == PASSWORD:
-            answerer = _answer_password
+            answerer = answer_password
         if answerer is None and method.supported:
-            answerer = _answer_code
+            answerer = answer_code
         if answerer is not None and (method.kind == PASSWORD or can_answer(method, self.ctx)):
             return answerer(self, forms["challenge-authenticator"], data, method)
         return self._choose_another(forms, data, method)
@@ -330,29 +221,7 @@ class _Flow:
         self.ctx.prompter.info(
             f"okenv: cannot answer the {method.label} challenge; choosing another"
         )
-        return self._select(select, data)
-
-    def submit_codes(
-        self, form: Json, method: Method, name: str, get_code: Callable[[], str]
-    ) -> Answer:
-        """Post codes into ``credentials.<name>`` by the shared retry rule; a refusal is read
-        from the i18n keys of the answer's messages."""
-        latest = [form]
-
-        def submit(code: str) -> Answer | Refused:
-            answer = self.post(latest[0], {"credentials": {name: code}})
-            doc = answer[1]
-            refused = [m for m in messages(doc) if m.key in REFUSAL_KEYS]
-            retry = remediations(doc).get("challenge-authenticator")
-            if not refused or retry is None:
-                return answer
-            latest[0] = retry
-            text = " ".join(m.text for m in refused)
-            return Refused(
-                REFUSAL_KEYS[refused[0].key], f"Okta: {text}", AuthenticationError(f"Okta: {text}")
-            )
-
-        return enter_code(method, self.ctx, get_code, submit)
+        return self.select(select, data)
 
     def _verification_data(self, forms: dict[str, Json], data: Json) -> Answer:
         """Okta asks how to challenge: a ``methodType`` among this form's own options, by the
@@ -375,7 +244,7 @@ class _Flow:
             return self.post(form, {})
         return self.post(form, {field: {"methodType": chosen}})
 
-    def _select(self, form: Json, data: Json) -> Answer:
+    def select(self, form: Json, data: Json) -> Answer:
         self.once("select-authenticator-authenticate", limit=3)
         choices = authenticator_methods(form, data)
         field = choice_field(form)

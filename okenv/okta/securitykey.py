@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from okenv.errors import OktaError
-from okenv.webauthn import Assertion, Request
+from okenv.webauthn.request import Assertion, Request
 
 MAX_CREDENTIALS = 32
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn's limit)

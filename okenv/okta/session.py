@@ -27,7 +27,10 @@ from okenv.store import PrivateStore
 VERSION = 1
 SESSION_PREFIX = "session-"
 ENGINE_PREFIX = "engine-"
-ENGINE_TTL = 86400.0  # seconds to trust a cached engine detection
+# An org's engine changes only when Okta migrates it (Classic → Identity Engine): trust a
+# detection for 30 days, and probe again at once when a flow on the remembered engine is
+# refused (okenv.okta.signin), so the probe's round trip is paid once a month, not daily.
+ENGINE_TTL = 30 * 86400.0
 EXPIRY_MARGIN = 60.0  # seconds: a session about to expire is not worth trying
 ASSUMED_LIFETIME = 12 * 3600.0  # seconds after its last use, for a cookie without an expiry
 
@@ -138,6 +141,9 @@ class SessionStore:
         if (time.time() if now is None else now) - checked > ENGINE_TTL:
             return None
         return str(engine)
+
+    def forget_engine(self, org: str) -> None:
+        self._files.remove(ENGINE_PREFIX + _digest(org.rstrip("/").lower()))
 
     def save_engine(self, org: str, engine: str) -> None:
         self._files.write(

@@ -127,17 +127,57 @@ def sign_in(
                 return form
             say("the saved Okta session was not enough; signing in")
             store.forget(org, username)
-        engine = _engine(profile.engine, http, store, say)
-        if engine == "idx":
-            if state_token(page) is None:
-                page = http.open_page(profile.app_url)
-            page = idx.sign_in(http, page, username=username, password=secret, ctx=ctx)
-        else:
-            page = _classic(http, profile, page, username, secret, ctx)
+        page = _with_engine(http, profile, store, page, username, secret, ctx, say)
         form = parse_app_page(page)
         if store is not None:
             _remember(http, store, username, say)
         return form
+
+
+def _with_engine(
+    http: OktaHttp,
+    profile: Profile,
+    store: SessionStore | None,
+    page: Any,
+    username: str,
+    secret: Callable[[], str],
+    ctx: MfaContext,
+    say: Trace,
+) -> Any:
+    """Sign in on the org's engine: the setting, the remembered one, or the probe's."""
+    org = http.org_url
+    remembered = store.engine(org) if store is not None and profile.engine == "auto" else None
+    engine = remembered or _engine(profile.engine, http, store, say)
+    try:
+        return _flow(engine, http, profile, page, username, secret, ctx)
+    except OktaError:
+        # A refused flow on a remembered engine: the org may have moved (Classic →
+        # Identity Engine). Probe again; on a different answer, sign in that way once.
+        if remembered is None or store is None:
+            raise
+        store.forget_engine(org)
+        detected = _engine(profile.engine, http, store, say)
+        if detected == remembered:
+            raise
+        say(f"the remembered engine ({remembered}) was refused; Okta runs {detected}")
+        return _flow(detected, http, profile, None, username, secret, ctx)
+
+
+def _flow(
+    engine: str,
+    http: OktaHttp,
+    profile: Profile,
+    page: Any,
+    username: str,
+    secret: Callable[[], str],
+    ctx: MfaContext,
+) -> Any:
+    """Sign in with ``engine`` and return the page behind it (the app's SAML form)."""
+    if engine == "idx":
+        if state_token(page) is None:
+            page = http.open_page(profile.app_url)
+        return idx.sign_in(http, page, username=username, password=secret, ctx=ctx)
+    return _classic(http, profile, page, username, secret, ctx)
 
 
 def _engine(setting: str, http: OktaHttp, store: SessionStore | None, say: Trace) -> str:

@@ -183,8 +183,16 @@ def test_cached_path_imports_nothing_heavy(sandbox: Sandbox) -> None:
     ):
         imported = {name.split(".")[0] for name in sandbox.imports(*args)}
         heavy = {
-            "boto3", "botocore", "requests", "mechanicalsoup", "bs4", "urllib3", "typer", "fido2",
-            "keyring", "tomlkit",
+            "boto3",
+            "botocore",
+            "requests",
+            "mechanicalsoup",
+            "bs4",
+            "urllib3",
+            "typer",
+            "fido2",
+            "keyring",
+            "tomlkit",
         }
         assert not imported & heavy, imported & heavy
 

@@ -201,3 +201,25 @@ def test_rate_limit_that_persists_exits_5(sandbox: Sandbox) -> None:
     assert result.returncode == 5 and result.stdout == ""
     assert "rate limit was hit" in result.stderr
     assert sandbox.okta.count(path="/api/v1/authn") == 2
+
+
+def test_engine_is_remembered_and_probed_again_when_its_flow_is_refused(sandbox: Sandbox) -> None:
+    """Issue 13: the engine probe is paid once per org (kept 30 days), not per day; when
+    the org has moved since (here: remembered as Classic, now an Identity Engine org that
+    turned the Classic API off), the refused flow makes okenv probe again and sign in the
+    new way, once, and remember that."""
+    assert sandbox.run("login", "admin").returncode == 0
+    assert sandbox.okta.count(path="/.well-known/okta-organization") == 1
+    assert sandbox.run("logout").returncode == 0
+    sandbox.okta.reset_log()
+    sandbox.okta.pipeline = "idx"
+    sandbox.okta.fail(r"/api/v1/authn", status=403, method="POST")  # the Classic API is off
+    result = sandbox.run("login", "admin", "--debug")
+    assert result.returncode == 0, result.stderr
+    assert "the remembered engine (classic) was refused; Okta runs idx" in result.stderr
+    assert sandbox.okta.count(path="/.well-known/okta-organization") == 1
+    assert sandbox.okta.count(path="/idp/idx/challenge/answer") >= 1
+    sandbox.okta.reset_log()
+    assert sandbox.run("logout").returncode == 0
+    assert sandbox.run("login", "admin").returncode == 0  # remembered: idx, no probe
+    assert sandbox.okta.count(path="/.well-known/okta-organization") == 0

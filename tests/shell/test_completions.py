@@ -280,7 +280,15 @@ def test_okenv_declares_its_closed_sets() -> None:
     tree = okenv_tree()
     assert tree.choices == {
         "--factor": (
-            "auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn"
+            "auto",
+            "totp",
+            "push",
+            "sms",
+            "call",
+            "email",
+            "hardware",
+            "question",
+            "webauthn",
         ),
         "--shell": ("bash", "zsh", "fish", "powershell"),
         "shell": ("bash", "zsh", "fish", "powershell"),

@@ -9,7 +9,7 @@ import pytest
 
 from okenv.errors import OktaError
 from okenv.okta import securitykey
-from okenv.webauthn import Assertion
+from okenv.webauthn.request import Assertion
 
 ORG = "https://acme.okta.example"
 KEY_ONE = base64.urlsafe_b64encode(b"\x01" * 64).rstrip(b"=").decode()

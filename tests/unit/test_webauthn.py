@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from fido2.hid import CtapHidDevice
 
-from okenv import webauthn
 from okenv.errors import Interrupted, NoInputError, OktaError, SecurityKeyError
+from okenv.webauthn.ceremony import SELECT_MESSAGE, TOUCH_MESSAGE, get_assertion
+from okenv.webauthn.request import Request
 from tests.fakes.ctap import Credential, KeyFile, VirtualKey, seam
 from tests.fakes.webauthn import Challenge, Refused, Verifier
 from tests.unit.test_okta_signin import ScriptedPrompter
@@ -40,11 +41,9 @@ class Rig:
 
     def request(
         self, uv: str = "preferred", appid: str | None = None, origin: str = ORG
-    ) -> tuple[webauthn.Request, Challenge]:
+    ) -> tuple[Request, Challenge]:
         challenge = self.verifier.challenge(user_verification=uv)
-        request = webauthn.Request.for_org(
-            origin, challenge.value, list(self.verifier.enrolled), uv, appid
-        )
+        request = Request.for_org(origin, challenge.value, list(self.verifier.enrolled), uv, appid)
         return request, challenge
 
     def login(
@@ -55,7 +54,7 @@ class Rig:
         timeout: float = 10.0,
     ) -> Credential:
         request, challenge = self.request(uv, appid)
-        answer = webauthn.get_assertion(request, prompter, timeout=timeout)
+        answer = get_assertion(request, prompter, timeout=timeout)
         enrolled = self.verifier.verify(
             challenge,
             answer.client_data,
@@ -87,7 +86,7 @@ def test_one_key_touch_gives_a_verified_assertion(rig: Rig) -> None:
     prompter = ScriptedPrompter()
     used = rig.login(prompter)
     assert used.id == credential.id and used.sign_count >= 1
-    assert prompter.statuses[0] == webauthn.TOUCH_MESSAGE
+    assert prompter.statuses[0] == TOUCH_MESSAGE
     assert prompter.asked == []  # no PIN set, preferred: nothing asked
 
 
@@ -116,7 +115,7 @@ def test_unregistered_key_beside_a_registered_one(rig: Rig) -> None:
 def test_sign_count_moves_on_and_a_replay_is_refused(rig: Rig) -> None:
     rig.key()
     request, challenge = rig.request()
-    answer = webauthn.get_assertion(request, ScriptedPrompter(), timeout=10)
+    answer = get_assertion(request, ScriptedPrompter(), timeout=10)
     first = rig.verifier.verify(
         challenge, answer.client_data, answer.authenticator_data, answer.signature
     ).sign_count
@@ -136,14 +135,14 @@ def test_sign_count_moves_on_and_a_replay_is_refused(rig: Rig) -> None:
 def test_wrong_origin_or_forged_signature_is_refused(rig: Rig) -> None:
     rig.key()
     good, challenge = rig.request()
-    request = webauthn.Request("https://evil.example", HOST, good.challenge, good.credential_ids)
-    answer = webauthn.get_assertion(request, ScriptedPrompter(), timeout=10)
+    request = Request("https://evil.example", HOST, good.challenge, good.credential_ids)
+    answer = get_assertion(request, ScriptedPrompter(), timeout=10)
     with pytest.raises(Refused, match="origin"):
         rig.verifier.verify(
             challenge, answer.client_data, answer.authenticator_data, answer.signature
         )
     request, challenge = rig.request()
-    answer = webauthn.get_assertion(request, ScriptedPrompter(), timeout=10)
+    answer = get_assertion(request, ScriptedPrompter(), timeout=10)
     forged = bytearray(answer.signature)
     forged[-1] ^= 1
     with pytest.raises(Refused, match="signature"):
@@ -210,7 +209,7 @@ def test_u2f_registered_key_answers_through_appid(rig: Rig) -> None:
 
 def test_appid_of_another_site_is_refused(rig: Rig) -> None:
     with pytest.raises(OktaError, match="another site"):
-        webauthn.Request.for_org(ORG, b"c" * 16, [b"x"], "preferred", "https://evil.example")
+        Request.for_org(ORG, b"c" * 16, [b"x"], "preferred", "https://evil.example")
 
 
 def test_no_key_plugged_in(rig: Rig) -> None:
@@ -248,7 +247,7 @@ def test_ctrl_c_at_the_pin_prompt_cancels(rig: Rig) -> None:
 
 
 def test_unknown_user_verification_counts_as_preferred() -> None:
-    request = webauthn.Request.for_org(ORG, b"c" * 16, [b"x"], "sometimes")
+    request = Request.for_org(ORG, b"c" * 16, [b"x"], "sometimes")
     assert request.user_verification == "preferred"
     assert (request.rp_id, request.origin) == (HOST, ORG)
 
@@ -258,7 +257,7 @@ def test_two_keys_with_pins_the_touched_one_is_asked_for_its_pin(rig: Rig) -> No
     chosen = rig.key(pin="2222")
     prompter = ScriptedPrompter(["2222"])
     assert rig.login(prompter, uv="required").id == chosen.id
-    assert prompter.statuses[0] == webauthn.SELECT_MESSAGE
+    assert prompter.statuses[0] == SELECT_MESSAGE
     assert prompter.asked == ["Security key PIN: "]
 
 
@@ -274,4 +273,4 @@ def test_u2f_only_key_answers_through_appid(rig: Rig) -> None:
     credential = rig.key(appid=appid, u2f_only=True)
     prompter = ScriptedPrompter()
     assert rig.login(prompter, appid=appid).id == credential.id
-    assert prompter.statuses[0] == webauthn.TOUCH_MESSAGE
+    assert prompter.statuses[0] == TOUCH_MESSAGE

@@ -1,284 +1,28 @@
-"""Security keys (WebAuthn / FIDO2): one assertion from whichever key the user touches.
-
-The one module that talks to authenticators, through python-fido2 (the optional extra
-``okenv[fido2]``). It is imported only when a security key is used: nothing here imports
-fido2 at module level, so the cached path never pays for it.
-
-Keys are found through python-fido2's own transports (USB HID, and PC/SC when pyscard is
-installed); on Windows the request goes to the Windows WebAuthn API (its own dialog). All
-keys found are asked at once; the first that answers wins and the others are cancelled.
-The terminal (PIN prompt, "Touch your security key…" spinner) belongs to the calling
-thread; each key is driven from a worker thread that asks the caller for what it needs.
-"""
+"""The ceremony: every key plugged in is asked at once, each from its own worker thread; the
+first that answers wins and the others are cancelled. The terminal (PIN prompt, the
+"Touch your security key…" spinner) belongs to the calling thread, which answers the keys'
+requests (a PIN, a touch to pick the key) through one inbox."""
 
 from __future__ import annotations
 
-import hashlib
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-from okenv.errors import Interrupted, OktaError, SecurityKeyError
+from okenv.errors import Interrupted, SecurityKeyError
 from okenv.prompt import Prompter, StatusLine, status
+from okenv.webauthn import failures, fido
+from okenv.webauthn.request import Assertion, Request
 
-if TYPE_CHECKING:
-    from fido2.client import WebAuthnClient
-    from fido2.ctap import CtapDevice
-    from fido2.webauthn import PublicKeyCredentialRequestOptions
-
-USER_VERIFICATION = ("required", "preferred", "discouraged")
 TOUCH_TIMEOUT = 60.0  # seconds for the whole ceremony (Okta's own challenge lives 5 minutes)
 PIN_TRIES = 3  # a key needs unplugging after 3 wrong PINs in a row anyway
 JOIN_TIMEOUT = 2.0  # seconds to let cancelled keys say goodbye
 TOUCH_MESSAGE = "Touch your security key…"
 SELECT_MESSAGE = "Touch the security key you want to use…"
-OTHER_FACTOR_HINT = "or pick another enrolled factor with --factor"
-
-
-@dataclass(frozen=True)
-class Request:
-    """What Okta asks of a key (both engines), checked where it enters (:meth:`for_org`)."""
-
-    origin: str
-    rp_id: str
-    challenge: bytes
-    credential_ids: tuple[bytes, ...]
-    user_verification: str = "preferred"
-    appid: str | None = None
-
-    @classmethod
-    def for_org(
-        cls,
-        org_url: str,
-        challenge: bytes,
-        credential_ids: Sequence[bytes],
-        user_verification: object = None,
-        appid: object = None,
-    ) -> Request:
-        """The request for the org at ``org_url``: rpId is its host, the origin its URL's.
-
-        An unknown ``user_verification`` counts as ``preferred`` (as browsers do); an
-        ``appid`` must be on the org's own host (FIDO AppID rules) or the request is refused.
-        """
-        parts = urlsplit(org_url)
-        host = (parts.hostname or "").lower()
-        if not host:
-            raise OktaError(f"cannot tell the Okta host from {org_url!r}")
-        origin = f"{parts.scheme}://{parts.netloc.lower()}"
-        uv = user_verification if user_verification in USER_VERIFICATION else "preferred"
-        checked_appid: str | None = None
-        if appid not in (None, ""):
-            if not isinstance(appid, str) or urlsplit(appid).hostname != host:
-                raise OktaError(
-                    "Okta asked for a security key assertion for another site (appid)",
-                    hint=f"only {host} may ask okenv for a security key",
-                )
-            checked_appid = appid
-        return cls(origin, host, challenge, tuple(credential_ids), str(uv), checked_appid)
-
-
-@dataclass(frozen=True)
-class Assertion:
-    """What a key produced, to be posted to Okta as is."""
-
-    credential_id: bytes
-    client_data: bytes
-    authenticator_data: bytes
-    signature: bytes
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-def _error(message: str, hint: str) -> SecurityKeyError:
-    return SecurityKeyError(message, hint=hint)
-
-
-def _not_installed() -> SecurityKeyError:
-    return _error(
-        "security keys need python-fido2, which is not installed",
-        f"pip install 'okenv[fido2]', {OTHER_FACTOR_HINT}",
-    )
-
-
-def _no_key() -> SecurityKeyError:
-    return _error(
-        "no security key found",
-        f"plug in a security key registered with Okta and run okenv again, {OTHER_FACTOR_HINT}",
-    )
-
-
-def _not_registered(several: bool) -> SecurityKeyError:
-    what = "none of the security keys plugged in is" if several else "this security key is not"
-    return _error(
-        f"{what} registered for your Okta account",
-        f"use a key you registered with Okta, {OTHER_FACTOR_HINT}",
-    )
-
-
-def _timed_out(seconds: float) -> SecurityKeyError:
-    return _error(
-        f"the security key was not touched within {seconds:g} s",
-        f"run okenv again and touch the key when it blinks, {OTHER_FACTOR_HINT}",
-    )
-
-
-def _pin_blocked() -> SecurityKeyError:
-    return _error(
-        "the security key's PIN is blocked (too many wrong PINs)",
-        f"reset the key with its maker's tool (this erases its credentials), {OTHER_FACTOR_HINT}",
-    )
-
-
-def _pin_auth_blocked() -> SecurityKeyError:
-    return _error(
-        "too many wrong PINs in a row on the security key",
-        "unplug the key, plug it in again and run okenv again",
-    )
-
-
-def _wrong_pin() -> SecurityKeyError:
-    return _error(
-        "wrong security key PIN", f"run okenv again with the key's PIN, {OTHER_FACTOR_HINT}"
-    )
-
-
-def _no_pin_set() -> SecurityKeyError:
-    return _error(
-        "Okta requires user verification but the security key has no PIN set",
-        f"set a PIN with the key maker's tool, {OTHER_FACTOR_HINT}",
-    )
-
-
-def _unusable_answer() -> SecurityKeyError:
-    return _error(
-        "the security key answered with an assertion okenv cannot use",
-        f"try again, {OTHER_FACTOR_HINT}",
-    )
-
-
-# -- python-fido2 ---------------------------------------------------------------------------
-
-
-def _fido2_available() -> bool:
-    try:
-        import fido2.client  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def discover() -> list[CtapDevice]:
-    """Every authenticator plugged in: USB HID, then PC/SC readers when pyscard is there."""
-    from fido2.hid import CtapHidDevice
-
-    devices: list[CtapDevice] = list(CtapHidDevice.list_devices())
-    try:
-        from fido2.pcsc import CtapPcscDevice
-    except ImportError:  # no pyscard
-        return devices
-    try:
-        devices.extend(CtapPcscDevice.list_devices())
-    except Exception:
-        return devices
-    return devices
-
-
-def _windows_client(request: Request) -> WebAuthnClient | None:
-    """Windows' own WebAuthn API (Windows Hello, keys through the OS) when it can be used."""
-    if sys.platform != "win32":
-        return None
-    import ctypes
-
-    from fido2.client.windows import WindowsClient
-
-    if not WindowsClient.is_available() or ctypes.windll.shell32.IsUserAnAdmin():
-        return None
-    return WindowsClient(_collector(request))
-
-
-def _collector(request: Request) -> Any:
-    """Client data for ``request``'s origin; the rpId is the org's host or the checked appid."""
-    from fido2.client import ClientDataCollector, ClientError
-    from fido2.webauthn import CollectedClientData
-
-    class Collector(ClientDataCollector):
-        def collect_client_data(self, options: Any) -> tuple[CollectedClientData, str]:
-            rp_id = options.rp_id
-            if rp_id not in (request.rp_id, request.appid):
-                raise ClientError.ERR.BAD_REQUEST("rpId is not the Okta org's")
-            data = CollectedClientData.create(
-                type=CollectedClientData.TYPE.GET,
-                challenge=options.challenge,
-                origin=request.origin,
-            )
-            return data, rp_id
-
-    return Collector()
-
-
-def _user_verification(request: Request, client: Any) -> str:
-    """``preferred`` on a key with no PIN (or built-in UV) configured means without UV, as
-    in browsers (python-fido2 would refuse the request)."""
-    info = getattr(client, "info", None)
-    if info is None:  # Windows' API decides for itself
-        return request.user_verification
-    options = getattr(info, "options", None) or {}
-    configured = any(options.get(k) for k in ("uv", "clientPin", "bioEnroll"))
-    if request.user_verification == "preferred" and not configured:
-        return "discouraged"
-    return request.user_verification
-
-
-def _options(request: Request, rp_id: str, uv: str) -> PublicKeyCredentialRequestOptions:
-    from fido2.webauthn import (
-        PublicKeyCredentialDescriptor,
-        PublicKeyCredentialRequestOptions,
-        PublicKeyCredentialType,
-        UserVerificationRequirement,
-    )
-
-    return PublicKeyCredentialRequestOptions(
-        challenge=request.challenge,
-        rp_id=rp_id,
-        allow_credentials=[
-            PublicKeyCredentialDescriptor(type=PublicKeyCredentialType.PUBLIC_KEY, id=cid)
-            for cid in request.credential_ids
-        ],
-        user_verification=UserVerificationRequirement(uv),
-        extensions={"appid": request.appid} if request.appid and rp_id == request.rp_id else None,
-    )
-
-
-def _checked(request: Request, rp_id: str, response: Any) -> Assertion:
-    """The key's answer, refused unless it is one for this request: an allowed credential,
-    the rpId's hash, user presence (and verification when required), a signature."""
-    from fido2.webauthn import AuthenticatorData
-
-    body = response.response
-    auth_data: AuthenticatorData = body.authenticator_data
-    flags = auth_data.flags
-    ok = (
-        bytes(response.raw_id) in request.credential_ids
-        and auth_data.rp_id_hash == hashlib.sha256(rp_id.encode()).digest()
-        and bool(flags & AuthenticatorData.FLAG.UP)
-        and (request.user_verification != "required" or bool(flags & AuthenticatorData.FLAG.UV))
-        and bool(body.signature)
-    )
-    if not ok:
-        raise _unusable_answer()
-    return Assertion(
-        bytes(response.raw_id), bytes(body.client_data), bytes(auth_data), bytes(body.signature)
-    )
-
-
-# -- the ceremony ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -367,30 +111,30 @@ class _Key:
         request = self.ceremony.request
         self._client = self._make_client(self)
         rp_ids = [request.rp_id] + ([request.appid] if request.appid else [])
-        uv = _user_verification(request, self._client)
+        uv = fido.user_verification(request, self._client)
         wrong_pins = 0
         while True:
             error: ClientError | None = None
             for rp_id in rp_ids:  # the org's rpId, then the appid of U2F registrations
                 try:
                     selection = self._client.get_assertion(
-                        _options(request, rp_id, uv), self.cancel
+                        fido.options(request, rp_id, uv), self.cancel
                     )
-                    return _checked(request, rp_id, selection.get_response(0))
+                    return fido.checked(request, rp_id, selection.get_response(0))
                 except ClientError as exc:
                     error = exc
                     if exc.code != ClientError.ERR.DEVICE_INELIGIBLE:
                         break
             assert error is not None
             if self._pin_blocked:
-                raise _pin_blocked()
+                raise failures.pin_blocked()
             if _ctap_code(error) == "PIN_INVALID" and not self.cancel.is_set():
                 wrong_pins += 1
                 self._pin = None
                 if wrong_pins < PIN_TRIES:
                     self.ceremony.post(_Message("wrong-pin", self.index))
                     continue
-                raise _wrong_pin()
+                raise failures.wrong_pin()
             raise error
 
 
@@ -473,7 +217,7 @@ class _Ceremony:
             while live:
                 remaining = deadline - self.clock()
                 if remaining <= 0:
-                    raise _timed_out(self.timeout)
+                    raise failures.timed_out(self.timeout)
                 try:
                     message = self._inbox.get(timeout=remaining)
                 except queue.Empty:
@@ -516,24 +260,24 @@ class _Ceremony:
             if isinstance(exc, (SecurityKeyError, Interrupted)) or not isinstance(exc, Exception):
                 return exc
         if all(_is_not_registered(exc) for exc in errors):
-            return _not_registered(len(errors) > 1)
+            return failures.not_registered(len(errors) > 1)
         for exc in errors:
             code = _ctap_code(exc)
             if code == "PIN_BLOCKED":
-                return _pin_blocked()
+                return failures.pin_blocked()
             if code == "PIN_AUTH_BLOCKED":
-                return _pin_auth_blocked()
+                return failures.pin_auth_blocked()
             if code == "PIN_NOT_SET" or "not configured" in str(getattr(exc, "cause", "")):
-                return _no_pin_set()
+                return failures.no_pin_set()
             if _is_timeout(exc):
-                return _timed_out(self.timeout)
+                return failures.timed_out(self.timeout)
         for exc in errors:
             if exc.__class__.__name__ == "PinRequiredError":
-                return _wrong_pin()
+                return failures.wrong_pin()
         first = errors[0]
-        return _error(
+        return failures.error(
             f"the security key failed: {_describe(first)}",
-            f"unplug it, plug it in again and retry, {OTHER_FACTOR_HINT}",
+            f"unplug it, plug it in again and retry, {failures.OTHER_FACTOR_HINT}",
         )
 
 
@@ -567,13 +311,13 @@ def get_assertion(
     PIN blocked, no touch in time), :class:`Interrupted` on Ctrl-C.
     """
     if not request.credential_ids:
-        raise _error(
+        raise failures.error(
             "Okta lists no security key registered for your account",
-            f"register one with Okta, {OTHER_FACTOR_HINT}",
+            f"register one with Okta, {failures.OTHER_FACTOR_HINT}",
         )
-    if not _fido2_available():
-        raise _not_installed()
-    windows = _windows_client(request)
+    if not fido.fido2_available():
+        raise failures.not_installed()
+    windows = fido.windows_client(request)
     if windows is not None:
 
         def windows_client(key: _Key) -> Any:
@@ -581,16 +325,16 @@ def get_assertion(
             return windows
 
         return _Ceremony(request, prompter, [windows], windows_client, timeout, clock).run()
-    devices = discover()
+    devices = fido.discover()
     if not devices:
-        raise _no_key()
+        raise failures.no_key()
 
     def make_client(key: _Key) -> Any:
         from fido2.client import Fido2Client
 
         return Fido2Client(
             devices[key.index],
-            client_data_collector=_collector(request),
+            client_data_collector=fido.collector(request),
             user_interaction=key.interaction(),
         )
 
