@@ -44,9 +44,10 @@ class _Connection:
 
             session = requests.Session()
             try:
-                session.head(
+                session.head(  # no body: stream=True only keeps the rule of okenv.limits
                     base_url + "/",
                     timeout=timeout,
+                    stream=True,
                     verify=verify(),
                     allow_redirects=False,
                     headers={"User-Agent": f"okenv/{__version__}"},

@@ -215,6 +215,12 @@ def _edit(path: Path, edit: Callable[[str], str], what: str) -> Path:
     return target
 
 
+def check_credentials_file(path: Path) -> Path:
+    """The file a write to ``path`` would change, refusing unsafe symlinks (a check a login
+    makes first, so a refused file costs no sign-in)."""
+    return _safe_target(path)
+
+
 def _owner_ok(st: os.stat_result) -> bool:
     return st.st_uid in (os.getuid(), 0)
 

@@ -23,6 +23,10 @@ class LoginInput(NamedTuple):
 def run(given: LoginInput) -> int:
     """Log in and say on stderr until when the credentials are valid."""
     resolved = common.profile(given.profile, given.login)
+    if given.all_roles or given.aws_profile or resolved.aws_profile:
+        from okenv.awsfiles import check_credentials_file, credentials_file_path
+
+        check_credentials_file(credentials_file_path(os.environ))  # before any sign-in
     if given.all_roles:
         _login_all(resolved, given.login)
         return 0
@@ -59,14 +63,17 @@ def _login_all(profile: Profile, options: LoginOptions) -> None:
 
     if profile.assume_role:
         warn("--all writes the roles the login grants; assume_role is not applied")
-    granted = login_all(
-        profile,
-        Secrets.from_environment(),
-        common.prompter(options.no_input),
-        trace if options.debug else None,
-        memory=common.memory(),
-        notify=notify,
-    )
+    from okenv.provider import no_core_dumps
+
+    with no_core_dumps():  # secrets in memory: no core file may hold them
+        granted = login_all(
+            profile,
+            Secrets.from_environment(),
+            common.prompter(options.no_input),
+            trace if options.debug else None,
+            memory=common.memory(),
+            notify=notify,
+        )
     sections: dict[str, dict[str, str]] = {}
     for item in granted:
         base = f"{item.alias or item.role.account_id}-{item.role.name}"

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
 from okenv.report import trace, warn
+from okenv.text import printable
 
 
 class RolesInput(NamedTuple):
@@ -53,6 +54,7 @@ def run(given: RolesInput) -> int:
     for r in ordered:
         if r.account_id != current:
             current = r.account_id
-            sys.stdout.write(account_label(r.account_id, aliases.get(r.account_id)) + "\n")
-        sys.stdout.write(f"  {r.path:<24}  {r.arn}\n")
+            label = account_label(r.account_id, aliases.get(r.account_id))
+            sys.stdout.write(printable(label) + "\n")  # an alias is AWS's text
+        sys.stdout.write(printable(f"  {r.path:<24}  {r.arn}") + "\n")
     return 0

@@ -312,3 +312,17 @@ def test_symlink_planted_by_another_user_is_refused(
     assert "belongs to another user (uid 65534)" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert victim.read_text() == "# the victim's shell startup\n"
+
+
+def test_an_unsafe_credentials_file_is_refused_before_any_sign_in(sandbox: Sandbox) -> None:
+    """`login --aws-profile` checks where it would write first: a refused file (here a
+    directory in its place; a foreign symlink likewise) costs no password and no MFA."""
+    target = sandbox.home / "creds-dir"
+    target.mkdir()
+    result = sandbox.run(
+        "login", "admin", "--aws-profile", "x", env={"AWS_SHARED_CREDENTIALS_FILE": str(target)}
+    )
+    assert result.returncode == 2, result.stderr
+    assert "is not a regular file" in result.stderr
+    assert sandbox.okta.requests == []
+    assert not list(sandbox.cache_dir.glob("*.json")) if sandbox.cache_dir.exists() else True
