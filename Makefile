@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+DEMO_STAMP := $(VENV)/.demo-installed
+
 .PHONY: demo sandbox test lint typecheck completions bench bench-latency clean
 
 $(STAMP): pyproject.toml
@@ -12,12 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-## demo: fake Okta org + STS on loopback, then `eval "$(okenv demo)"` and `okenv exec demo -- …`
-demo: $(STAMP)
+# What the demo and the sandbox need: okenv alone (the fakes use only its dependencies and
+# the standard library), not the test toolchain.
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e .
+	touch $(DEMO_STAMP)
+
+## demo: fake Okta org + STS on loopback; okenv use/exec/login typed into a bash on a pty
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m tests.fakes.sandbox demo
 
 ## sandbox: the same sandbox, with an interactive shell that has okenv configured
-sandbox: $(STAMP)
+sandbox: $(DEMO_STAMP)
 	$(BIN)/python -m tests.fakes.sandbox shell
 
 ## test: every test (unit, end-to-end, real shells), then lint and type checks

@@ -137,7 +137,7 @@ complete -c okenv -n '__okenv_want subcommand' -a configure -d 'First-run setup:
 # options
 complete -c okenv -n '__okenv_want subcommand' -l version -d 'Show the version.'
 complete -c okenv -n '__okenv_want subcommand' -s h -l help -d 'Show this message and exit.'
-complete -c okenv -n '__okenv_in env' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish or powershell (default: detected).'
+complete -c okenv -n '__okenv_in env' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish, powershell or posix (default: detected).'
 complete -c okenv -n '__okenv_in env' -l force -d 'Ignore cached credentials and log in again.'
 complete -c okenv -n '__okenv_in env' -l role -x -d 'Role ARN or ACCOUNT/ROLE_NAME.'
 complete -c okenv -n '__okenv_in env' -l duration -x -d 'Session length: 15m..12h or seconds.'
@@ -194,7 +194,7 @@ complete -c okenv -n '__okenv_in console' -l debug -d 'Trace each step on stderr
 complete -c okenv -n '__okenv_in console' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in status' -l json -d 'Print JSON.'
 complete -c okenv -n '__okenv_in status' -s h -l help -d 'Show this message and exit.'
-complete -c okenv -n '__okenv_in unset' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish or powershell (default: detected).'
+complete -c okenv -n '__okenv_in unset' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish, powershell or posix (default: detected).'
 complete -c okenv -n '__okenv_in unset' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in logout' -l debug -d 'Trace each step on stderr (secrets redacted).'
 complete -c okenv -n '__okenv_in logout' -l forget-password -d 'Also remove the password and TOTP seed from the OS keyring.'

@@ -44,14 +44,15 @@ class _Connection:
 
             session = requests.Session()
             try:
-                session.head(  # no body: stream=True only keeps the rule of okenv.limits
+                answer = session.head(  # no body; stream=True keeps okenv.limits' rule
                     base_url + "/",
                     timeout=timeout,
                     stream=True,
                     verify=verify(),
                     allow_redirects=False,
                     headers={"User-Agent": f"okenv/{__version__}"},
-                ).close()
+                )
+                _ = answer.content  # read (nothing): the connection goes back to the pool
             except requests.RequestException:
                 return  # the POST opens a connection of its own, and reports any problem
             self.session = session

@@ -16,7 +16,7 @@ import typer
 from typer._types import TyperChoice
 
 from okenv import __version__
-from okenv.commands import Input, with_default_command
+from okenv.commands import HIDDEN, NAMES, Input, with_default_command
 from okenv.commands.common import LoginOptions
 from okenv.commands.completions import CompletionsInput
 from okenv.commands.configure import ConfigureInput
@@ -102,11 +102,19 @@ ShellOpt = Annotated[
     typer.Option(
         "--shell",
         click_type=Choices(SHELLS),
-        help="bash, zsh, fish or powershell (default: detected).",
+        help="bash, zsh, fish, powershell or posix (default: detected).",
     ),
 ]
 ShellArg = Annotated[
     str, typer.Argument(click_type=Choices(SHELLS), help="bash, zsh, fish or powershell.")
+]
+DetectedShellArg = Annotated[
+    str | None,
+    typer.Argument(
+        click_type=Choices(SHELLS),
+        help="bash, zsh, fish or powershell (default: detected).",
+        show_default=False,
+    ),
 ]
 
 
@@ -284,7 +292,7 @@ def logout_command(
 
 
 @app.command("init")
-def init_command(shell: ShellArg) -> Input:
+def init_command(shell: DetectedShellArg = None) -> Input:
     """Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file."""
     return InitInput(shell)
 
@@ -355,6 +363,29 @@ def _root(
     """
 
 
+def check_command_word(args: Sequence[str]) -> None:
+    """``okenv lgin demo``: when typer refuses ``args``, a first word that is neither a
+    command nor a profile but close to a command is a mistyped command, not a profile
+    (typer would say "unexpected extra argument" of ``env``)."""
+    if not args or args[0].startswith("-") or args[0] in NAMES + HIDDEN:
+        return
+    from okenv.suggest import did_you_mean
+
+    if did_you_mean(args[0], NAMES) is None:
+        return
+    from okenv.config import profile_names, read_config, unknown_profile
+    from okenv.errors import ConfigError
+    from okenv.paths import config_path
+
+    path = config_path()
+    try:
+        data = read_config(path)
+    except ConfigError:
+        data = {}
+    if args[0] not in profile_names(data):
+        raise unknown_profile(args[0], data, path)
+
+
 def parse(args: Sequence[str]) -> Input | int:
     """The input typer reads from ``args``, or the exit code when typer answered itself
     (``--help``, ``--version``, a usage error)."""
@@ -365,6 +396,7 @@ def parse(args: Sequence[str]) -> Input | int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # click's usage errors: bad flag, missing argument
+        check_command_word(args)
         exc.show()  # type: ignore[attr-defined]
         return UsageError.exit_code
     if isinstance(result, tuple):

@@ -180,23 +180,43 @@ def _check_table(
     for key, value in table.items():
         types = KNOWN_KEYS.get(key)
         if types is None:
-            warn(f"{path}: unknown key {key!r} in [{where}] (ignored)")
+            from okenv.suggest import did_you_mean
+
+            near = did_you_mean(key, KNOWN_KEYS)
+            warn(
+                f"{path}: unknown key {key!r} in [{where}] (ignored)"
+                + (f"; {near}" if near else "")
+            )
         elif not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = {str: "string", int: "integer", float: "number", bool: "boolean"}
             kind = " or ".join(names[t] for t in types)
             raise ConfigError(f"{path}: {key} in [{where}] must be a {kind}")
 
 
-def _profiles(data: Mapping[str, Any], name: str, path: Path) -> dict[str, Any]:
-    """The ``[profiles]`` table, when it has ``name``; else the one-line usage error (on a
-    first run, with no config file at all, it points at ``okenv configure``)."""
-    profiles: dict[str, Any] = data.get("profiles", {})
-    if name in profiles:
-        return profiles
+def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageError:
+    """The error for a name that is no profile in ``data`` (read from ``path``): the nearest
+    profile names, or the nearest command when the word is a mistyped command; on a first
+    run (no config file at all) a pointer at ``okenv configure``."""
+    from okenv.commands import NAMES
+    from okenv.suggest import did_you_mean, with_suggestion
+
+    names = profile_names(data)
+    command = did_you_mean(name, NAMES)
+    if command and not did_you_mean(name, names):
+        return UsageError(f"unknown command {name!r}; {command}", hint="okenv --help lists them")
     if not data and not path.exists():
-        raise UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
-    known = ", ".join(profile_names(data)) or "none"
-    raise UsageError(f"unknown profile {name!r}", hint=f"profiles in {path}: {known}")
+        return UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
+    known = ", ".join(names) or "none"
+    return UsageError(
+        f"unknown profile {name!r}",
+        hint=with_suggestion(f"profiles in {path}: {known}", name, names),
+    )
+
+
+def _timeout(seconds: float) -> float:
+    if not 0 < seconds <= 600:
+        raise ConfigError(f"timeout {seconds:g} is out of range", hint="use 1 to 600 seconds")
+    return seconds
 
 
 def resolve_profile(
@@ -209,7 +229,9 @@ def resolve_profile(
 ) -> Profile:
     """Build the profile ``name`` from file, environment and flag ``overrides``."""
     data = read_config(path)
-    profiles = _profiles(data, name, path)
+    profiles: dict[str, Any] = data.get("profiles", {})
+    if name not in profiles:
+        raise unknown_profile(name, data, path)
     defaults = data.get("defaults", {})
     _check_table(path, "defaults", defaults, warn)
     _check_table(path, f"profiles.{name}", profiles[name], warn)
@@ -229,13 +251,16 @@ def resolve_profile(
     factor = str(merged.get("factor", "auto")).lower()
     factor = FACTOR_ALIASES.get(factor, factor)
     if factor not in FACTORS and not factor.endswith("-totp"):
-        raise ConfigError(f"unknown factor {factor!r}", hint=f"choose one of {', '.join(FACTORS)}")
+        from okenv.suggest import with_suggestion
+
+        raise ConfigError(
+            f"unknown factor {factor!r}",
+            hint=with_suggestion(f"choose one of {', '.join(FACTORS)}", factor, FACTORS),
+        )
     engine = str(merged.get("engine", "auto")).lower()
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
-    timeout = float(merged.get("timeout", 20.0))
-    if not 0 < timeout <= 600:
-        raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")
+    timeout = _timeout(float(merged.get("timeout", 20.0)))
     return Profile(
         name=name,
         timeout=timeout,

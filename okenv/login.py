@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from okenv.config import Profile
 from okenv.credentials import Credentials
@@ -18,7 +19,7 @@ from okenv.errors import RoleNotFoundError, SamlError
 from okenv.okta.http import REJECTED_PASSWORD, OktaRefusal
 from okenv.okta.pages import SamlForm
 from okenv.okta.signin import OktaOptions, sign_in
-from okenv.prompt import Prompter
+from okenv.prompt import Prompter, progress
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
 
 Trace = Callable[[str], None]
@@ -99,16 +100,17 @@ def fetch_assertion(
         return typed[-1]
 
     def attempt() -> SamlForm:
-        return sign_in(
-            profile,
-            username=username,
-            password=password,
-            totp_secret=secrets.totp_secret,
-            security_answer=secrets.security_answer,
-            prompter=prompter,
-            options=okta or OktaOptions.from_environment(),
-            trace=trace,
-        )
+        with progress(prompter, f"Signing in to {urlsplit(profile.org_url).hostname}…"):
+            return sign_in(
+                profile,
+                username=username,
+                password=password,
+                totp_secret=secrets.totp_secret,
+                security_answer=secrets.security_answer,
+                prompter=prompter,
+                options=okta or OktaOptions.from_environment(),
+                trace=trace,
+            )
 
     try:
         form = attempt()
@@ -234,7 +236,17 @@ def login(
     assertion = fetch_assertion(profile, secrets, prompter, trace)
     lookup = _alias_lookup(assertion, profile, memory, notify, trace)
     role = choose_role(assertion, profile.role, prompter, lookup)
-    return assume(role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call)
+    known = memory.aliases([role.account_id]) if memory else None
+    account = (known or {}).get(role.account_id) or role.account_id
+    if not profile.role and len(assertion.roles) > 1:
+        prompter.info(
+            f'okenv: to skip this menu, set role = "{account}/{role.name}" '
+            f"in [profiles.{profile.name}]"
+        )
+    with progress(prompter, f"Asking AWS for {account}/{role.name}…"):
+        return assume(
+            role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call
+        )
 
 
 def login_all(

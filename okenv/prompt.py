@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
@@ -25,6 +26,8 @@ from okenv.text import printable
 CHOICE_TRIES = 5
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_PERIOD = 0.1  # seconds per frame
+PICKER_MIN = 6  # from this many options on, the filtering picker (on a capable terminal)
+PROGRESS_DELAY = 0.3  # a step shows its spinner once it has taken this long
 _CLEAR_LINE = "\r\x1b[2K"
 _HIDE_CURSOR = "\x1b[?25l"
 _SHOW_CURSOR = "\x1b[?25h"
@@ -79,20 +82,64 @@ def status(prompter: Prompter, message: str) -> Iterator[StatusLine]:
         yield line
 
 
-class _Spinner:
-    """Animates ``<frame> message`` on one terminal line from a daemon thread."""
+@contextmanager
+def progress(prompter: Prompter, message: str) -> Iterator[None]:
+    """``message`` with a spinner once the block has taken :data:`PROGRESS_DELAY` seconds,
+    on a terminal only: nothing at all when stderr is not a terminal (a log, a pipe, an SDK)
+    or there is no terminal to draw on. Prompts inside the block hide it while they ask."""
+    if not isinstance(prompter, TerminalPrompter) or not stderr_is_tty():
+        yield
+        return
+    with prompter.status(message, delay=PROGRESS_DELAY):
+        yield
 
-    def __init__(self, owner: TerminalPrompter, message: str) -> None:
+
+def cursor_terminal(environ: Mapping[str, str]) -> bool:
+    """Whether the terminal can move its cursor (``TERM`` set and not ``dumb``)."""
+    term = environ.get("TERM", "")
+    return bool(term) and term != "dumb"
+
+
+def stderr_is_tty() -> bool:
+    """Whether a person is watching stderr (progress and summaries are for them only)."""
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+class _Spinner:
+    """Animates ``<frame> message`` on one terminal line from a daemon thread.
+
+    ``delay``: nothing is drawn until the step has taken that long (a quick step shows
+    nothing); :meth:`pause` clears the line while okenv asks something, and
+    :meth:`resume` starts the delay again."""
+
+    def __init__(self, owner: TerminalPrompter, message: str, delay: float = 0.0) -> None:
         self._owner = owner
         self._message = printable(message)
+        self._delay = delay
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="okenv-spinner", daemon=True)
         self._frame = 0
+        self._paused = False
+        self._shown = False
+        self._due = time.monotonic() + delay
 
     def _draw(self) -> None:
-        frame = SPINNER_FRAMES[self._frame % len(SPINNER_FRAMES)]
-        self._frame += 1
-        self._owner._write(f"{_CLEAR_LINE}{frame} {self._message}")
+        with self._owner._lock:
+            if self._paused or time.monotonic() < self._due:
+                return
+            frame = SPINNER_FRAMES[self._frame % len(SPINNER_FRAMES)]
+            self._frame += 1
+            prefix = "" if self._shown else _HIDE_CURSOR
+            self._shown = True
+            self._owner._write(f"{prefix}{_CLEAR_LINE}{frame} {self._message}")
+
+    def _clear(self) -> None:
+        if self._shown:
+            self._shown = False
+            self._owner._write(_CLEAR_LINE + _SHOW_CURSOR)
 
     def _run(self) -> None:
         while not self._stop.wait(SPINNER_PERIOD):
@@ -102,22 +149,39 @@ class _Spinner:
                 return
 
     def start(self) -> None:
-        self._owner._write(_HIDE_CURSOR)
         self._draw()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=1)
-        self._owner._write(_CLEAR_LINE + _SHOW_CURSOR)
+        with self._owner._lock:
+            self._paused = True
+            self._clear()
+
+    def pause(self) -> None:
+        with self._owner._lock:
+            self._paused = True
+            self._clear()
+
+    def resume(self) -> None:
+        with self._owner._lock:
+            self._paused = False
+            self._due = time.monotonic() + self._delay
 
     def update(self, message: str) -> None:
         self._message = printable(message)
         self._draw()
 
     def note(self, message: str) -> None:
-        self._owner._write(_CLEAR_LINE + printable(message.rstrip("\n")) + "\n")
-        self._draw()
+        with self._owner._lock:
+            shown = self._shown
+            self._owner._write(
+                (_CLEAR_LINE if shown else "") + printable(message.rstrip("\n")) + "\n"
+            )
+            if shown:
+                self._shown = False  # the line it was on has become the note
+                self._draw()
 
 
 def _render_label(label: str) -> str:
@@ -201,6 +265,23 @@ class TerminalPrompter:
 
     def ask(self, label: str, *, secret: bool = False) -> str:
         """The answer to ``label``: secrets keep their spaces, other answers are stripped."""
+        with self._paused():
+            return self._ask(label, secret=secret)
+
+    @contextmanager
+    def _paused(self) -> Iterator[None]:
+        """No spinner while the user reads and answers; it comes back (after the delay)."""
+        spinner = self._spinner
+        if spinner is None:
+            yield
+            return
+        spinner.pause()
+        try:
+            yield
+        finally:
+            spinner.resume()
+
+    def _ask(self, label: str, *, secret: bool) -> str:
         try:
             if secret:
                 # No echo first, then the prompt: nothing typed after the prompt is shown.
@@ -235,11 +316,20 @@ class TerminalPrompter:
             self._write("\n")  # the user's Enter was not echoed
 
     def choose(self, title: str, options: Sequence[str]) -> int:
-        """A numbered menu; the 0-based index of the option picked."""
+        """The 0-based index of the option picked: from a filtering picker when there are
+        many options and the terminal can move its cursor, else from a numbered menu."""
         if not options:
             raise UsageError(f"{title.rstrip(':')}: nothing to choose from")
         if len(options) == 1:
             return 0
+        with self._paused():
+            if len(options) >= PICKER_MIN and cursor_terminal(os.environ):
+                from okenv.picker import pick
+
+                return pick(self._read_fd, self._write, title, options)
+            return self._numbered(title, options)
+
+    def _numbered(self, title: str, options: Sequence[str]) -> int:
         width = len(str(len(options)))
         lines = [printable(title)]
         lines += [f"  {n:>{width}}) {printable(text)}" for n, text in enumerate(options, 1)]
@@ -259,17 +349,23 @@ class TerminalPrompter:
         self._write(printable(message.rstrip("\n")) + "\n")
 
     @contextmanager
-    def status(self, message: str) -> Iterator[StatusLine]:
-        """A spinner with ``message`` while the block runs; the line is cleared and the
-        cursor shown again however the block ends (Ctrl-C included)."""
-        spinner = _Spinner(self, message)
+    def status(self, message: str, *, delay: float = 0.0) -> Iterator[StatusLine]:
+        """A spinner with ``message`` while the block runs (drawn once the block has taken
+        ``delay`` seconds); the line is cleared and the cursor shown again however the block
+        ends (Ctrl-C included). A status inside another replaces it until it ends."""
+        outer = self._spinner
+        if outer is not None:
+            outer.pause()
+        spinner = _Spinner(self, message, delay)
         spinner.start()
         self._spinner = spinner
         try:
             yield spinner
         finally:
-            self._spinner = None
+            self._spinner = outer
             spinner.stop()
+            if outer is not None:
+                outer.resume()
 
 
 class NoInputPrompter:

@@ -22,7 +22,7 @@ def check_nesting(environ: Mapping[str, str], profile: str, force: bool) -> None
     if current and current != profile and not force:
         raise UsageError(
             f"already inside an okenv session for profile {current}",
-            hint="exit that shell first or pass --force",
+            hint='run `okenv unset` (or eval "$(okenv unset)") first, or pass --force',
         )
 
 

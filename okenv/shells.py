@@ -96,9 +96,13 @@ def normalize_shell(name: str) -> str:
     is ``posix``); :class:`UsageError` for anything else."""
     canonical = _ALIASES.get(name.strip().lower())
     if canonical is None:
+        from okenv.suggest import with_suggestion
+
         raise UsageError(
             f"unknown shell {name!r}",
-            hint=f"choose one of {', '.join(SHELLS)} (or pwsh)",
+            hint=with_suggestion(
+                f"choose one of {', '.join(SHELLS)} (or pwsh, posix)", name, _ALIASES
+            ),
         )
     return canonical
 

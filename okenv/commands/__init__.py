@@ -40,7 +40,9 @@ _ALL = frozenset(NAMES + HIDDEN)
 
 def with_default_command(args: Sequence[str]) -> list[str]:
     """``okenv PROFILE [...]`` is ``okenv env PROFILE [...]``: a first word that is neither a
-    flag nor a command is a profile."""
+    flag nor a command is a profile. ``okenv help [COMMAND]`` is ``okenv [COMMAND] --help``."""
+    if args[:1] == ["help"]:
+        return [*args[1:2], "--help"]
     if args and not args[0].startswith("-") and args[0] not in _ALL:
         return ["env", *args]
     return list(args)

@@ -14,7 +14,7 @@ from okenv.config import Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials
 from okenv.paths import cache_dir, config_path
 from okenv.provider import credentials as provider_credentials
-from okenv.report import warn
+from okenv.report import notify, warn
 
 if TYPE_CHECKING:
     from okenv.memory import AwsMemory
@@ -68,12 +68,46 @@ def prompter(no_input: bool) -> Prompter:
 
 
 def credentials(
-    resolved: Profile, options: LoginOptions, *, force: bool
+    resolved: Profile, options: LoginOptions, *, force: bool, announce: bool = True
 ) -> tuple[Credentials, bool]:
-    """Cached credentials, or a login (imported only then: the hit path stays light)."""
-    return provider_credentials(
+    """Cached credentials, or a login (imported only then: the hit path stays light). A
+    login ends with :func:`summary` on stderr when that is a terminal (a person is
+    watching; a script's log stays as it was) unless ``announce`` is False."""
+    creds, cached = provider_credentials(
         resolved, cache(), force=force, no_input=options.no_input, debug=options.debug
     )
+    if announce and not cached:
+        from okenv.prompt import stderr_is_tty
+
+        if stderr_is_tty():
+            notify(summary(resolved.name, creds))
+    return creds, cached
+
+
+def summary(name: str, creds: Credentials, *, cached: bool = False) -> str:
+    """``prod-admin: Admin in prod-main, valid until 14:05 (59m)``: the role's name, its
+    account's alias when okenv knows it (else the id), the local expiry time."""
+    parts = creds.role_arn.split(":", 5)  # arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
+    account = parts[4] if len(parts) == 6 else ""
+    role = parts[-1].rsplit("/", 1)[-1]
+    known = memory().aliases([account]) if account else None
+    where = (known or {}).get(account) or account or "?"
+    left = lifetime(creds.remaining())
+    return (
+        f"{name}: {role} in {where}, valid until {local_time(creds.expiration.timestamp())} "
+        f"({left}{'; cached' if cached else ''})"
+    )
+
+
+def local_time(moment: float, now: float | None = None) -> str:
+    """``14:05`` today, else ``2026-12-03 14:05`` (local time, ISO order)."""
+    import time
+
+    when = time.localtime(moment)
+    today = time.localtime(time.time() if now is None else now)
+    if when[:3] == today[:3]:
+        return time.strftime("%H:%M", when)
+    return time.strftime("%Y-%m-%d %H:%M", when)
 
 
 def shell(name: str | None) -> str:

@@ -8,7 +8,6 @@ from typing import NamedTuple
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
 from okenv.config import Profile
-from okenv.credentials import rfc3339
 from okenv.report import notify, trace, warn
 
 
@@ -30,12 +29,8 @@ def run(given: LoginInput) -> int:
     if given.all_roles:
         _login_all(resolved, given.login)
         return 0
-    creds, cached = common.credentials(resolved, given.login, force=given.force)
-    source = "cached credentials" if cached else "logged in"
-    notify(
-        f"{resolved.name}: {source} for {creds.role_arn}, valid until "
-        f"{rfc3339(creds.expiration)} ({common.lifetime(creds.remaining())})"
-    )
+    creds, cached = common.credentials(resolved, given.login, force=given.force, announce=False)
+    notify(common.summary(resolved.name, creds, cached=cached))
     section = given.aws_profile or resolved.aws_profile
     if section:
         from okenv.awsfiles import credentials_section

@@ -18,6 +18,8 @@ class StatusInput(NamedTuple):
 
 def run(given: StatusInput) -> int:
     """Exit 0 when some credentials are valid, else 1."""
+    if given.profile is not None:
+        _check_profile(given.profile)
     now = time.time()
     rows: list[dict[str, Any]] = []
     active = os.environ.get("OKENV_PROFILE")
@@ -39,3 +41,17 @@ def run(given: StatusInput) -> int:
         left = common.lifetime(row["remaining"])
         sys.stdout.write(f"{row['profile']}: {left} ({row['source']})\n")
     return 0 if any(row["valid"] for row in rows) else 1
+
+
+def _check_profile(name: str) -> None:
+    """A name that is neither configured nor cached is a typo: say so (exit 2)."""
+    from okenv.config import profile_names, read_config, unknown_profile
+    from okenv.paths import config_path
+
+    path = config_path()
+    data = read_config(path)
+    if name in profile_names(data) or name == os.environ.get("OKENV_PROFILE"):
+        return
+    if any(cached == name for cached, _ in common.cache().entries()):
+        return
+    raise unknown_profile(name, data, path)

@@ -197,11 +197,41 @@ def seed_code(ctx: MfaContext) -> str:
         ) from None
 
 
+CODE_DIGITS = range(6, 9)
+"""How many digits a TOTP/HOTP code or a code Okta sends has (6; 8 for some tokens)."""
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` cannot be a one-time code (checked here, before it uses up one of
+    Okta's tries), else None."""
+    if not code.isascii() or not code.isdigit():
+        return "a code is digits only"
+    if len(code) not in CODE_DIGITS:
+        return f"a code has {CODE_DIGITS.start} to {CODE_DIGITS.stop - 1} digits, not {len(code)}"
+    return None
+
+
+def ask_code(ctx: MfaContext, label: str, *, empty_ok: bool = False) -> str:
+    """A one-time code typed at ``label`` (spaces dropped), asked again at once while it is
+    not one: a typo costs no try at Okta. ``empty_ok``: an empty answer is returned."""
+    for _ in range(PASSCODE_TRIES * 2):
+        code = "".join(ctx.prompter.ask(label).split())
+        problem = None if empty_ok and not code else code_problem(code)
+        if problem is None:
+            return code
+        ctx.prompter.info(f"okenv: {problem}; try again")
+    raise AuthenticationError("no valid code entered", hint="type the code the app shows")
+
+
 def passcode(method: Method, ctx: MfaContext) -> str:
-    """A code for a passcode method: computed from OKENV_TOTP_SECRET, else asked."""
+    """A code for a passcode method: computed from OKENV_TOTP_SECRET, else asked (a TOTP or
+    HOTP code is checked here first; a hardware token's passcode may be anything)."""
     if uses_seed(method, ctx):
         return seed_code(ctx)
-    return ctx.prompter.ask(f"MFA code ({method.label}): ").strip()
+    label = f"MFA code ({method.label}): "
+    if method.kind in ("totp", "hotp"):
+        return ask_code(ctx, label)
+    return ctx.prompter.ask(label).strip()
 
 
 def security_answer(question: str, ctx: MfaContext) -> str:
@@ -232,7 +262,7 @@ def ask_sent_code(ctx: MfaContext, label: str, resend: Callable[[], None] | None
     resent = False
     while True:
         offer = "" if resent or resend is None else " (empty to send a new one)"
-        code = ctx.prompter.ask(f"Code from the {label}{offer}: ").strip()
+        code = ask_code(ctx, f"Code from the {label}{offer}: ", empty_ok=True)
         if code or resent or resend is None:
             return code
         resend()

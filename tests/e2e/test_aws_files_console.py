@@ -82,7 +82,7 @@ def test_config_key_aws_profile_and_cache_hit(aws: Sandbox) -> None:
     assert aws.run("login", "prod").returncode == 0
     first = read_ini(credentials_file(aws))["from-config"]["aws_access_key_id"]
     again = aws.run("login", "prod")  # cached credentials are written too
-    assert again.returncode == 0 and "cached credentials" in again.stderr
+    assert again.returncode == 0 and "; cached)" in again.stderr
     assert read_ini(credentials_file(aws))["from-config"]["aws_access_key_id"] == first
     assert aws.sts.actions() == ["AssumeRoleWithSAML"]
 

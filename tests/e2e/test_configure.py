@@ -118,7 +118,7 @@ def test_fresh_machine_through_the_terminal(fresh: Sandbox) -> None:
     # The written profile works: the login reuses the Okta session configure kept.
     result = fresh.run("login", "dev", env={"OKENV_PASSWORD": None, "OKENV_TOTP_SECRET": None})
     assert result.returncode == 0, result.stderr
-    assert DEV in result.stderr
+    assert "dev: Developer in 333344445555" in result.stderr
 
 
 def test_rerun_adds_new_roles_and_keeps_the_file(fresh: Sandbox) -> None:

@@ -414,6 +414,7 @@ class FakeHTTPServer:
         self._lock = threading.Lock()
         self._routes: list[_Route] = []
         self._failures: list[Failure] = []
+        self._slow: list[tuple[re.Pattern[str], float]] = []
         self._log_entries: list[Request] = []
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -546,6 +547,7 @@ class FakeHTTPServer:
     def clear_failures(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._slow.clear()
 
     def default_error(self, request: Request, status: int) -> Response:
         """The body ``fail()`` uses when given none; subclasses make it look like their
@@ -622,10 +624,20 @@ class FakeHTTPServer:
             failure = self._take_failure(request)
             if failure is not None:
                 return failure.response_factory(request)
-            return self.handle(request)
+            response = self.handle(request)
         except Exception as exc:
             self.errors.append(exc)
             return text_response("".join(traceback.format_exception(exc)), 500)
+        with self._lock:
+            late = [s for pattern, s in self._slow if pattern.fullmatch(request.path)]
+        response.delay = max([response.delay, *late])
+        return response
+
+    def slow(self, path_regex: str, seconds: float) -> None:
+        """Answer requests whose path full-matches ``path_regex`` as usual, but ``seconds``
+        late (a slow network; :meth:`clear_failures` ends it)."""
+        with self._lock:
+            self._slow.append((re.compile(path_regex), seconds))
 
     def _take_failure(self, request: Request) -> Failure | None:
         with self._lock:

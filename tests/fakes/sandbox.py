@@ -1,6 +1,6 @@
 """A local sandbox: the fake Okta org and the fake STS on loopback, and okenv configured for them.
 
-    python -m tests.fakes.sandbox demo    # scripted: eval "$(okenv demo)", okenv exec demo -- …
+    python -m tests.fakes.sandbox demo    # commands typed into a bash on a pty, as a user would
     python -m tests.fakes.sandbox shell   # an interactive bash with the sandbox running
 
 Nothing leaves the machine: proxies point at a dead loopback port, instance metadata is off,
@@ -13,35 +13,73 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from tests.fakes.okta import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeOkta
+from tests.fakes.signin import FakeSignin
 from tests.fakes.sts import FakeSts
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-DEMO_SCRIPT = r"""
-set -eu
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-step 'eval "$(okenv demo)"'
-eval "$(okenv demo)"
-env | grep -E '^(AWS_|OKENV_)' \
-    | grep -vE '^OKENV_(PASSWORD|TOTP_SECRET|CONFIG|CACHE_DIR)=' \
-    | grep -vE '^AWS_(ENDPOINT_URL_STS|CONFIG_FILE|SHARED_CREDENTIALS_FILE|EC2_METADATA_DIS)' \
-    | sed -E 's/^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)=(.{8}).*/\1=\2…/' | sort
-step 'okenv exec demo -- python -c "…boto3 sts get_caller_identity…"'
-okenv exec demo -- python -c 'import boto3; print(boto3.client("sts").get_caller_identity()["Arn"])'
-step 'okenv demo   # again: served from the cache, no network'
-okenv demo --shell bash | grep OKENV_PROFILE
-step 'okenv status'
-okenv status
-step 'eval "$(okenv unset)"; echo "${AWS_ACCESS_KEY_ID:-<unset>}"'
-eval "$(okenv unset)"; echo "${AWS_ACCESS_KEY_ID:-<unset>}"
-step 'okenv exec demo-readonly -- sh -c '"'"'echo "$OKENV_ROLE_ARN in $AWS_REGION"'"'"
-okenv exec demo-readonly -- sh -c 'echo "$OKENV_ROLE_ARN in $AWS_REGION"'
-"""
+DEMO_COMMANDS = (
+    "okenv use demo",
+    "env | grep -E '^(AWS_ACCESS_KEY_ID|AWS_REGION|OKENV_PROFILE|OKENV_ROLE_ARN)='",
+    "okenv exec demo -- python3 -c 'import boto3; "
+    'print(boto3.client("sts").get_caller_identity()["Arn"])\'',
+    "okenv login demo",
+    "okenv status",
+    "okenv exec demo-readonly -- sh -c 'echo \"$OKENV_ROLE_ARN in $AWS_REGION\"'",
+    "okenv unset",
+    "okenv exec demo-readonly -- sh -c 'echo \"$OKENV_ROLE_ARN in $AWS_REGION\"'",
+)
+"""What `make demo` types, one command at a time, into an interactive bash on a pty."""
+
+ALIASES = {"123456789012": "demo-prod"}
+PROMPT = "sandbox$ "
+
+
+def rc_file(work: Path, *, demo: bool) -> Path:
+    """The sandbox shell's rc: the shell integration with its prompt segment, the
+    completions, and (by hand) ``sandbox_code`` for the current TOTP code."""
+    rc = work / "bashrc"
+    lines = [
+        "bind 'set enable-bracketed-paste off' 2>/dev/null",
+        "OKENV_PROMPT=1",
+        f"PS1='{PROMPT}'",
+        'eval "$(okenv init bash)"',
+        'eval "$(okenv completions bash)"',
+    ]
+    if not demo:
+        lines.append(
+            f"sandbox_code() {{ PYTHONPATH={ROOT} {sys.executable} -c "
+            "'from tests.fakes.okta import *; print(totp_now(DEFAULT_TOTP_SECRET))'; }"
+        )
+    rc.write_text("\n".join(lines) + "\n")
+    return rc
+
+
+def demo(env: dict[str, str], work: Path) -> int:
+    """Type :data:`DEMO_COMMANDS` into a shell on a pty, answering the login's prompts the
+    way a person would (the password is not echoed; the code is)."""
+    from tests.fakes.okta import totp_now
+    from tests.fakes.terminal import Terminal
+
+    rc = rc_file(work, demo=True)
+    env = {**env, "TERM": env.get("TERM") or "xterm"}
+    shell = Terminal(["bash", "--noprofile", "--rcfile", str(rc), "-i"], env, PROMPT)
+    answers = {
+        f"Okta password for {DEFAULT_USERNAME}: ": lambda: DEFAULT_PASSWORD,
+        "MFA code (Google Authenticator): ": lambda: totp_now(DEFAULT_TOTP_SECRET),
+    }
+    try:
+        shell.wait({})
+        for command in DEMO_COMMANDS:
+            shell.type(command, answers)
+    finally:
+        code = shell.close()
+    sys.stdout.write("\n")
+    return code
 
 
 def sandbox_env(okta: FakeOkta, sts: FakeSts, work: Path) -> dict[str, str]:
@@ -94,31 +132,25 @@ def main(argv: list[str]) -> int:
     work = ROOT / ".demo"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    with FakeOkta() as okta, FakeSts() as sts:
+    with FakeOkta() as okta, FakeSts() as sts, FakeSignin(aliases=ALIASES, sts=sts) as signin:
         env = sandbox_env(okta, sts, work)
+        env["OKENV_AWS_SIGNIN_URL"] = signin.url
         print(f"sandbox: fake Okta org at {okta.url}, fake STS at {sts.url}")
+        print(f"sandbox: fake AWS sign-in page at {signin.url}")
         print(f"sandbox: user {DEFAULT_USERNAME!r}, password {DEFAULT_PASSWORD!r}")
         print(f"sandbox: TOTP seed {DEFAULT_TOTP_SECRET}")
         if mode == "demo":
-            env["OKENV_PASSWORD"] = DEFAULT_PASSWORD
-            env["OKENV_TOTP_SECRET"] = DEFAULT_TOTP_SECRET
-            print("sandbox: OKENV_PASSWORD and OKENV_TOTP_SECRET are set for a hands-off run")
-            result = subprocess.run(["bash", "--norc", "--noprofile", "-c", DEMO_SCRIPT], env=env)
-            print(f"\nsandbox: {len(okta.requests)} requests to Okta, {len(sts.calls)} to STS")
-            return result.returncode
-        with tempfile.NamedTemporaryFile("w", suffix=".bashrc", delete=False) as rc:
-            rc.write("eval \"$(okenv init bash)\"\nPS1='[okenv sandbox] \\w $ '\n")
-            rc.write(
-                f"sandbox_code() {{ PYTHONPATH={ROOT} {sys.executable} -c "
-                "'from tests.fakes.okta import *; print(totp_now(DEFAULT_TOTP_SECRET))'; }\n"
-            )
-        print("sandbox: try `okenv use demo`, `okenv demo-pick`, `okenv exec demo -- env`;")
-        print("         okenv asks for the password and a code: `sandbox_code` prints the")
-        print("         current code. Exit the shell to stop the sandbox.")
-        try:
-            return subprocess.run(["bash", "--rcfile", rc.name, "-i"], env=env).returncode
-        finally:
-            os.unlink(rc.name)
+            code = demo(env, work)
+            print(f"sandbox: {len(okta.requests)} requests to Okta, {len(sts.calls)} to STS")
+            return code
+        print("sandbox: try `okenv use demo`, `okenv demo-pick` (a role menu),")
+        print("         `okenv roles demo`, `okenv console demo --print`, `okenv exec demo -- env`")
+        print("         (TAB completes). okenv asks for the password and a code: `sandbox_code`")
+        print("         prints the current code. Exit the shell to stop the sandbox.")
+        rc = rc_file(work, demo=False)
+        return subprocess.run(
+            ["bash", "--noprofile", "--rcfile", str(rc), "-i"], env=env
+        ).returncode
 
 
 if __name__ == "__main__":
