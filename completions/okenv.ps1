@@ -16,6 +16,7 @@ $__okenvCommands = [ordered]@{
     'logout' = 'Forget cached credentials and end Okta sessions (at Okta, then here).'
     'init' = 'Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file.'
     'use' = 'Switch the current shell to PROFILE (needs the shell integration from `okenv init`).'
+    'configure' = 'First-run setup: sign in, discover the AWS apps and roles, add profiles to the config.'
 }
 $__okenvSpecs = @{
     'env' = @{
@@ -59,7 +60,7 @@ $__okenvSpecs = @{
         Positionals = @()
     }
     'logout' = @{
-        Options = @('--debug', '-h', '--help')
+        Options = @('--debug', '--forget-password', '-h', '--help')
         Values = @()
         Positionals = @('profile')
     }
@@ -72,6 +73,11 @@ $__okenvSpecs = @{
         Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
+    }
+    'configure' = @{
+        Options = @('--org', '--username', '--all', '--yes', '--aws-config', '--no-input', '--debug', '-h', '--help')
+        Values = @('--org', '--username')
+        Positionals = @()
     }
     '' = @{
         Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')

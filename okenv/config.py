@@ -43,6 +43,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "okta_keep_signed_in": (bool,),
     "oidc_client_id": (str,),
     "open_browser": (bool,),
+    "keyring": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -68,6 +69,7 @@ class Profile(NamedTuple):
     okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
     oidc_client_id: str | None = None  # the OIDC app for engine = "device" (and auto's fallback)
     open_browser: bool = False  # device sign-in: open the approval URL here (--open)
+    keyring: bool = False  # the password (and a TOTP seed) from the OS keyring
 
     @property
     def org_url(self) -> str:
@@ -232,7 +234,8 @@ def _check_table(
 
 def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageError:
     """The error for a name that is no profile in ``data`` (read from ``path``): the nearest
-    profile names, or the nearest command when the word is a mistyped command."""
+    profile names, or the nearest command when the word is a mistyped command; on a first
+    run (no config file at all) a pointer at ``okenv configure``."""
     from okenv.commands import NAMES
     from okenv.suggest import did_you_mean, with_suggestion
 
@@ -240,12 +243,19 @@ def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageErro
     command = did_you_mean(name, NAMES)
     if command and not did_you_mean(name, names):
         return UsageError(f"unknown command {name!r}; {command}", hint="okenv --help lists them")
+    if not data and not path.exists():
+        return UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
     known = ", ".join(names) or "none"
-    where = str(path) if path.exists() else f"{path} (missing)"
     return UsageError(
         f"unknown profile {name!r}",
-        hint=with_suggestion(f"profiles in {where}: {known}", name, names),
+        hint=with_suggestion(f"profiles in {path}: {known}", name, names),
     )
+
+
+def _timeout(seconds: float) -> float:
+    if not 0 < seconds <= 600:
+        raise ConfigError(f"timeout {seconds:g} is out of range", hint="use 1 to 600 seconds")
+    return seconds
 
 
 def resolve_profile(
@@ -279,9 +289,7 @@ def resolve_profile(
     check_org_url(app_url)
     factor = _factor(merged)
     engine, client_id = _engine(merged, name)
-    timeout = float(merged.get("timeout", 20.0))
-    if not 0 < timeout <= 600:
-        raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")
+    timeout = _timeout(float(merged.get("timeout", 20.0)))
     return Profile(
         name=name,
         timeout=timeout,
@@ -299,4 +307,5 @@ def resolve_profile(
         okta_keep_signed_in=merged.get("okta_keep_signed_in"),
         oidc_client_id=client_id,
         open_browser=bool(merged.get("open_browser", False)),
+        keyring=bool(merged.get("keyring", False)),
     )

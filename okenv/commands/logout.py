@@ -12,6 +12,7 @@ from okenv.report import notify, trace, warn
 class LogoutInput(NamedTuple):
     profile: str | None = None
     debug: bool = False
+    forget_password: bool = False
 
 
 def run(given: LogoutInput) -> int:
@@ -44,5 +45,28 @@ def run(given: LogoutInput) -> int:
             trace=trace if given.debug else None,
         )
     approvals = f" and {revoked} browser approval(s)" if revoked else ""
-    notify(f"forgot {count} cached credential set(s) and {ended} Okta session(s){approvals}")
+    forgotten = _forget_passwords(given.profile) if given.forget_password else None
+    keyring = "" if forgotten is None else f" and {forgotten} keyring entry(ies)"
+    notify(
+        f"forgot {count} cached credential set(s) and {ended} Okta session(s)"
+        f"{approvals}{keyring}"
+    )
     return 0
+
+
+def _forget_passwords(name: str | None) -> int:
+    """Remove the keyring entries (password, TOTP seed) of the profile, or of every profile."""
+    from okenv.config import profile_names, read_config
+    from okenv.paths import config_path
+    from okenv.secretstore import forget
+
+    names = [name] if name is not None else profile_names(read_config(config_path()))
+    accounts: set[tuple[str, str]] = set()
+    for each in names:
+        try:
+            resolved = common.profile(each)
+        except OkenvError:
+            continue
+        if resolved.username:
+            accounts.add((resolved.org_url, resolved.username))
+    return sum(forget(org, username) for org, username in sorted(accounts))

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from okenv.errors import AuthenticationError, AuthorizationError, BrowserRequired, OktaError
-from okenv.okta.http import OktaHttp
+from okenv.okta.http import OktaHttp, OktaRefusal, refusal_code
 from okenv.okta.idx_answers import ANSWERERS, Answer, answer_code, answer_password
 from okenv.okta.idx_forms import (
     ERROR,
@@ -139,7 +139,7 @@ class _Flow:
                 raise AuthenticationError(
                     f"Okta: {text}", hint="the sign-in expired; run okenv again"
                 )
-            raise AuthenticationError(f"Okta: {text}")
+            raise OktaRefusal(f"Okta: {text}", code=refusal_code(keys))
         for message in found:
             if message.cls == WARNING and "identify" in forms and self.identified:
                 raise AuthenticationError(

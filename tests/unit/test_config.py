@@ -76,10 +76,15 @@ def test_unknown_profile_lists_known(tmp_path: Path) -> None:
     assert err.value.hint is not None and "a, b" in err.value.hint
 
 
-def test_missing_file_is_unknown_profile(tmp_path: Path) -> None:
+def test_missing_file_points_at_configure(tmp_path: Path) -> None:
+    """First run: no config file at all is one line that names it and `okenv configure`."""
+    path = tmp_path / "none.toml"
     with pytest.raises(UsageError) as err:
-        resolve_profile("x", path=tmp_path / "none.toml", environ={})
-    assert "missing" in (err.value.hint or "")
+        resolve_profile("x", path=path, environ={})
+    assert err.value.message == (
+        f"no config file yet ({path}): run `okenv configure` to set up okenv"
+    )
+    assert err.value.hint is None
 
 
 def test_bad_toml_names_the_line(tmp_path: Path) -> None:
