@@ -106,13 +106,13 @@ _okenv() {
       if [[ $cur == -* ]]; then
         __okenv_reply '--version -h --help' "$cur"
       else
-        __okenv_reply 'env exec login credential-process roles console status unset logout init use' "$cur"
+        __okenv_reply 'env exec login credential-process roles console status unset logout init use configure' "$cur"
         __okenv_profiles "$cur"
       fi
       return
       ;;
     'env')
-      opts='--shell --force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--shell --force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--shell --role --duration --region --username --factor'
       positionals='profile'
       ;;
@@ -122,7 +122,7 @@ _okenv() {
       positionals='profile command'
       ;;
     'login')
-      opts='--force --aws-profile --all --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--force --aws-profile --all --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--aws-profile --role --duration --region --username --factor'
       positionals='profile'
       ;;
@@ -152,7 +152,7 @@ _okenv() {
       positionals=''
       ;;
     'logout')
-      opts='--debug -h --help'
+      opts='--debug --forget-password -h --help'
       values=''
       positionals='profile'
       ;;
@@ -162,12 +162,17 @@ _okenv() {
       positionals='shell'
       ;;
     'use')
-      opts='--force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--role --duration --region --username --factor'
       positionals='profile'
       ;;
+    'configure')
+      opts='--org --username --all --yes --aws-config --no-input --debug -h --help'
+      values='--org --username'
+      positionals=''
+      ;;
     *)
-      opts='--shell --force --role --duration --region --username --factor --no-input --debug -h --help'
+      opts='--shell --force --role --duration --region --username --factor --no-input --debug --open -h --help'
       values='--shell --role --duration --region --username --factor'
       positionals='profile'
       n=1

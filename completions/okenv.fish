@@ -49,6 +49,8 @@ function __okenv_state
                 case use
                     set kinds profile
                     set values --role --duration --region --username --factor
+                case configure
+                    set values --org --username
                 case '*'
                     set kinds profile
                     set values --shell --role --duration --region --username --factor
@@ -130,6 +132,7 @@ complete -c okenv -n '__okenv_want subcommand' -a unset -d 'Print shell code tha
 complete -c okenv -n '__okenv_want subcommand' -a logout -d 'Forget cached credentials and end Okta sessions (at Okta, then here).'
 complete -c okenv -n '__okenv_want subcommand' -a init -d 'Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file.'
 complete -c okenv -n '__okenv_want subcommand' -a use -d 'Switch the current shell to PROFILE (needs the shell integration from `okenv init`).'
+complete -c okenv -n '__okenv_want subcommand' -a configure -d 'First-run setup: sign in, discover the AWS apps and roles, add profiles to the config.'
 
 # options
 complete -c okenv -n '__okenv_want subcommand' -l version -d 'Show the version.'
@@ -143,6 +146,7 @@ complete -c okenv -n '__okenv_in env' -l username -x -d 'Okta username.'
 complete -c okenv -n '__okenv_in env' -l factor -x -a 'auto totp push sms call email hardware question webauthn' -d 'MFA factor: totp, push, sms, call, email, …'
 complete -c okenv -n '__okenv_in env' -l no-input -d 'Never prompt; fail with a clear error instead.'
 complete -c okenv -n '__okenv_in env' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in env' -l open -d 'engine = "device": open the approval page in this machine\'s browser.'
 complete -c okenv -n '__okenv_in env' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in exec' -l force -d 'Ignore cached credentials and log in again.'
 complete -c okenv -n '__okenv_in exec' -l role -x -d 'Role ARN or ACCOUNT/ROLE_NAME.'
@@ -165,6 +169,7 @@ complete -c okenv -n '__okenv_in login' -l username -x -d 'Okta username.'
 complete -c okenv -n '__okenv_in login' -l factor -x -a 'auto totp push sms call email hardware question webauthn' -d 'MFA factor: totp, push, sms, call, email, …'
 complete -c okenv -n '__okenv_in login' -l no-input -d 'Never prompt; fail with a clear error instead.'
 complete -c okenv -n '__okenv_in login' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in login' -l open -d 'engine = "device": open the approval page in this machine\'s browser.'
 complete -c okenv -n '__okenv_in login' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in credential-process' -l force -d 'Ignore cached credentials and log in again.'
 complete -c okenv -n '__okenv_in credential-process' -l role -x -d 'Role ARN or ACCOUNT/ROLE_NAME.'
@@ -196,6 +201,7 @@ complete -c okenv -n '__okenv_in status' -s h -l help -d 'Show this message and 
 complete -c okenv -n '__okenv_in unset' -l shell -x -a 'bash zsh fish powershell' -d 'bash, zsh, fish, powershell or posix (default: detected).'
 complete -c okenv -n '__okenv_in unset' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in logout' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in logout' -l forget-password -d 'Also remove the password and TOTP seed from the OS keyring.'
 complete -c okenv -n '__okenv_in logout' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in init' -s h -l help -d 'Show this message and exit.'
 complete -c okenv -n '__okenv_in use' -l force -d 'Ignore cached credentials and log in again.'
@@ -206,4 +212,13 @@ complete -c okenv -n '__okenv_in use' -l username -x -d 'Okta username.'
 complete -c okenv -n '__okenv_in use' -l factor -x -a 'auto totp push sms call email hardware question webauthn' -d 'MFA factor: totp, push, sms, call, email, …'
 complete -c okenv -n '__okenv_in use' -l no-input -d 'Never prompt; fail with a clear error instead.'
 complete -c okenv -n '__okenv_in use' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in use' -l open -d 'engine = "device": open the approval page in this machine\'s browser.'
 complete -c okenv -n '__okenv_in use' -s h -l help -d 'Show this message and exit.'
+complete -c okenv -n '__okenv_in configure' -l org -x -d 'The Okta org or any AWS app link.'
+complete -c okenv -n '__okenv_in configure' -l username -x -d 'Okta username.'
+complete -c okenv -n '__okenv_in configure' -l all -d 'Every discovered role becomes a profile (alias-Role).'
+complete -c okenv -n '__okenv_in configure' -l yes -d 'Write without asking.'
+complete -c okenv -n '__okenv_in configure' -l aws-config -d 'Also add credential_process profiles to ~/.aws/config.'
+complete -c okenv -n '__okenv_in configure' -l no-input -d 'Never prompt; fail with a clear error instead.'
+complete -c okenv -n '__okenv_in configure' -l debug -d 'Trace each step on stderr (secrets redacted).'
+complete -c okenv -n '__okenv_in configure' -s h -l help -d 'Show this message and exit.'

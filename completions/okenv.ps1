@@ -16,10 +16,11 @@ $__okenvCommands = [ordered]@{
     'logout' = 'Forget cached credentials and end Okta sessions (at Okta, then here).'
     'init' = 'Print the shell integration (okenv use/unset, prompt segment) to evaluate in an rc file.'
     'use' = 'Switch the current shell to PROFILE (needs the shell integration from `okenv init`).'
+    'configure' = 'First-run setup: sign in, discover the AWS apps and roles, add profiles to the config.'
 }
 $__okenvSpecs = @{
     'env' = @{
-        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--shell', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
@@ -29,7 +30,7 @@ $__okenvSpecs = @{
         Positionals = @('profile', 'command')
     }
     'login' = @{
-        Options = @('--force', '--aws-profile', '--all', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--force', '--aws-profile', '--all', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--aws-profile', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
@@ -59,7 +60,7 @@ $__okenvSpecs = @{
         Positionals = @()
     }
     'logout' = @{
-        Options = @('--debug', '-h', '--help')
+        Options = @('--debug', '--forget-password', '-h', '--help')
         Values = @()
         Positionals = @('profile')
     }
@@ -69,12 +70,17 @@ $__okenvSpecs = @{
         Positionals = @('shell')
     }
     'use' = @{
-        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--role', '--duration', '--region', '--username', '--factor')
         Positionals = @('profile')
     }
+    'configure' = @{
+        Options = @('--org', '--username', '--all', '--yes', '--aws-config', '--no-input', '--debug', '-h', '--help')
+        Values = @('--org', '--username')
+        Positionals = @()
+    }
     '' = @{
-        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '-h', '--help')
+        Options = @('--shell', '--force', '--role', '--duration', '--region', '--username', '--factor', '--no-input', '--debug', '--open', '-h', '--help')
         Values = @('--shell', '--role', '--duration', '--region', '--username', '--factor')
         Positionals = @()
     }

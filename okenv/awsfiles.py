@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from okenv.credentials import Credentials, rfc3339
@@ -30,10 +30,12 @@ from okenv.store import make_private_dirs
 
 __all__ = [
     "OWNED_KEYS",
+    "config_file_path",
     "credentials_file_path",
     "credentials_section",
     "profile_name",
     "set_sections",
+    "write_config_profiles",
     "write_credentials_file",
 ]
 
@@ -88,7 +90,21 @@ def _eol(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
 
 
-def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
+def config_file_path(environ: Mapping[str, str]) -> Path:
+    """``AWS_CONFIG_FILE`` or ``~/.aws/config``."""
+    configured = environ.get("AWS_CONFIG_FILE", "").strip()
+    return Path(configured or "~/.aws/config").expanduser()
+
+
+def section_names(text: str) -> set[str]:
+    """The section headers of an INI text, as botocore reads them."""
+    found = (_HEADER.match(line.rstrip("\r\n")) for line in _LINE.findall(text))
+    return {match["name"].strip() for match in found if match is not None}
+
+
+def set_sections(
+    text: str, sections: Mapping[str, Mapping[str, str]], owned: Collection[str] = OWNED_KEYS
+) -> str:
     """``text`` with each named section's owned keys replaced by the given values.
 
     In an existing section the values go right under its header and earlier values of the
@@ -97,10 +113,10 @@ def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
     sections are appended at the end, after a blank line.
     """
     for name, values in sections.items():
-        for owned, value in values.items():
-            if _UNSAFE_VALUE.search(owned + value):
+        for owned_key, value in values.items():
+            if _UNSAFE_VALUE.search(owned_key + value):
                 raise ConfigError(
-                    f"refusing to write {owned} of [{name}] into the AWS credentials file: "
+                    f"refusing to write {owned_key} of [{name}] into an AWS file: "
                     "it contains a line break or a control character"
                 )
     newline = _newline(text)
@@ -129,7 +145,7 @@ def set_sections(text: str, sections: Mapping[str, Mapping[str, str]]) -> str:
                 continue
             dropping = False
             key = _KEY.match(body)
-            if key is not None and key["key"].strip().lower() in OWNED_KEYS:
+            if key is not None and key["key"].strip().lower() in owned:
                 dropping = True
                 continue
         out.append(line)
@@ -153,22 +169,49 @@ def write_credentials_file(path: Path, sections: Mapping[str, Mapping[str, str]]
     """
     for name in sections:
         profile_name(name)
+    return _edit(path, lambda text: set_sections(text, sections), "AWS credentials file")
+
+
+def write_config_profiles(
+    path: Path, profiles: Mapping[str, Mapping[str, str]]
+) -> tuple[Path, list[str]]:
+    """Add ``[profile NAME]`` sections to the AWS config file at ``path`` for the profiles
+    it does not have yet (an existing one is left alone); return the file and the names
+    added. Every other byte stays, as in the credentials file."""
+    added: list[str] = []
+
+    def edit(text: str) -> str:
+        present = section_names(text)
+        missing = {
+            f"profile {name}": values
+            for name, values in profiles.items()
+            if f"profile {name}" not in present and not (name == "default" and name in present)
+        }
+        added.extend(key.removeprefix("profile ") for key in missing)
+        return set_sections(text, missing, owned=()) if missing else text
+
+    for name in profiles:
+        profile_name(name)
+    return _edit(path, edit, "AWS config file"), added
+
+
+def _edit(path: Path, edit: Callable[[str], str], what: str) -> Path:
+    """Read the file at ``path`` (safely), ``edit`` its text, write it back atomically."""
     target = _safe_target(path)
     try:
         make_private_dirs(target.parent)
         try:
             if target.stat().st_size > _MAX_SIZE:
-                raise ConfigError(f"{target} is too large to be an AWS credentials file")
+                raise ConfigError(f"{target} is too large to be an {what}")
             raw = target.read_bytes()
         except FileNotFoundError:
             raw = b""
         text = raw.decode("utf-8", "surrogateescape")
-        updated = set_sections(text, sections).encode("utf-8", "surrogateescape")
-        write_private(target, updated)
+        updated = edit(text).encode("utf-8", "surrogateescape")
+        if updated != raw:
+            write_private(target, updated)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write the AWS credentials file {target}: {exc.strerror or exc}"
-        ) from None
+        raise ConfigError(f"cannot write the {what} {target}: {exc.strerror or exc}") from None
     return target
 
 

@@ -19,6 +19,7 @@ from okenv import __version__
 from okenv.commands import HIDDEN, NAMES, Input, with_default_command
 from okenv.commands.common import LoginOptions
 from okenv.commands.completions import CompletionsInput
+from okenv.commands.configure import ConfigureInput
 from okenv.commands.console import ConsoleInput
 from okenv.commands.credential_process import CredentialProcessInput
 from okenv.commands.env import EnvInput
@@ -32,12 +33,14 @@ from okenv.commands.unset import UnsetInput
 from okenv.commands.use import UseInput
 from okenv.config import FACTORS
 from okenv.errors import UsageError
+from okenv.paths import config_path
 from okenv.shells import SHELLS
 
 app = typer.Typer(
     name="okenv",
     help="Okta sign-in to short-lived AWS credentials in your shell.\n\n"
-    '`okenv PROFILE` is short for `okenv env PROFILE`: eval "$(okenv PROFILE)".',
+    '`okenv PROFILE` is short for `okenv env PROFILE`: eval "$(okenv PROFILE)".\n\n'
+    f"Config file: {config_path()} (OKENV_CONFIG); `okenv configure` writes it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -91,6 +94,12 @@ NoInputOpt = Annotated[
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Trace each step on stderr (secrets redacted).")
 ]
+OpenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--open", help='engine = "device": open the approval page in this machine\'s browser.'
+    ),
+]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Ignore cached credentials and log in again.")
 ]
@@ -130,13 +139,14 @@ def env_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Print shell code that sets the profile's credentials (log in when needed)."""
     return EnvInput(
         profile,
         shell,
         force,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
+        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
     )
 
 
@@ -213,6 +223,7 @@ def login_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Log in and fill the cache; say on stderr until when the credentials are valid."""
     return LoginInput(
@@ -220,7 +231,7 @@ def login_command(
         force,
         aws_profile,
         all_roles,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
+        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
     )
 
 
@@ -302,9 +313,15 @@ def unset_command(shell: ShellOpt = None) -> Input:
 def logout_command(
     profile: AnyProfileArg = None,
     debug: DebugOpt = False,
+    forget_password: Annotated[
+        bool,
+        typer.Option(
+            "--forget-password", help="Also remove the password and TOTP seed from the OS keyring."
+        ),
+    ] = False,
 ) -> Input:
     """Forget cached credentials and end Okta sessions (at Okta, then here)."""
-    return LogoutInput(profile, debug)
+    return LogoutInput(profile, debug, forget_password)
 
 
 @app.command("init")
@@ -324,12 +341,35 @@ def use_command(
     factor: FactorOpt = None,
     no_input: NoInputOpt = False,
     debug: DebugOpt = False,
+    open_browser: OpenOpt = False,
 ) -> Input:
     """Switch the current shell to PROFILE (needs the shell integration from `okenv init`).
 
     The shell function runs `okenv env --shell SHELL PROFILE [FLAGS]` and evaluates it, so
     `use` takes env's flags but --shell."""
     return UseInput(profile)
+
+
+@app.command("configure")
+def configure_command(
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="The Okta org or any AWS app link.", show_default=False),
+    ] = None,
+    username: UsernameOpt = None,
+    all_roles: Annotated[
+        bool, typer.Option("--all", help="Every discovered role becomes a profile (alias-Role).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Write without asking.")] = False,
+    aws_config: Annotated[
+        bool,
+        typer.Option("--aws-config", help="Also add credential_process profiles to ~/.aws/config."),
+    ] = False,
+    no_input: NoInputOpt = False,
+    debug: DebugOpt = False,
+) -> Input:
+    """First-run setup: sign in, discover the AWS apps and roles, add profiles to the config."""
+    return ConfigureInput(org, username, all_roles, yes, aws_config, no_input, debug)
 
 
 @app.command("completions", hidden=True)

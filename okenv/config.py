@@ -18,7 +18,8 @@ from okenv.urls import check_url, redact_userinfo
 
 FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn")
 FACTOR_ALIASES = {"security-key": "webauthn"}
-ENGINES = ("auto", "classic", "idx")
+ENGINES = ("auto", "classic", "idx", "device")
+OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")  # an Okta app or OIDC client id
 MIN_DURATION = 900
 MAX_DURATION = 43200
 CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
@@ -40,6 +41,9 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "engine": (str,),
     "timeout": (int, float),
     "okta_keep_signed_in": (bool,),
+    "oidc_client_id": (str,),
+    "open_browser": (bool,),
+    "keyring": (bool,),
 }
 
 _DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
@@ -63,6 +67,9 @@ class Profile(NamedTuple):
     engine: str = "auto"
     timeout: float = 20.0  # seconds for each network step
     okta_keep_signed_in: bool | None = None  # IDX keep-me-signed-in; None = Okta's default
+    oidc_client_id: str | None = None  # the OIDC app for engine = "device" (and auto's fallback)
+    open_browser: bool = False  # device sign-in: open the approval URL here (--open)
+    keyring: bool = False  # the password (and a TOTP seed) from the OS keyring
 
     @property
     def org_url(self) -> str:
@@ -84,6 +91,40 @@ class Profile(NamedTuple):
             )
         )
         return sha256_hex(material.encode())[:16]
+
+
+def _factor(merged: Mapping[str, Any]) -> str:
+    factor = str(merged.get("factor", "auto")).lower()
+    factor = FACTOR_ALIASES.get(factor, factor)
+    if factor not in FACTORS and not factor.endswith("-totp"):
+        from okenv.suggest import with_suggestion
+
+        raise ConfigError(
+            f"unknown factor {factor!r}",
+            hint=with_suggestion(f"choose one of {', '.join(FACTORS)}", factor, FACTORS),
+        )
+    return factor
+
+
+def _engine(merged: Mapping[str, Any], name: str) -> tuple[str, str | None]:
+    """``engine``, and ``oidc_client_id``: an Okta client id, which ``device`` requires."""
+    engine = str(merged.get("engine", "auto")).lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
+    client_id = merged.get("oidc_client_id") or None
+    if client_id is not None and not OKTA_ID.fullmatch(client_id):
+        raise ConfigError(
+            f"oidc_client_id must be an Okta client id (0oa and 17 letters or digits), "
+            f"not {client_id!r}",
+            hint="copy it from the OIDC app's General tab in the Okta admin console",
+        )
+    if engine == "device" and client_id is None:
+        raise ConfigError(
+            f'engine = "device" needs oidc_client_id (profile {name!r})',
+            hint="the client id of the OIDC app your Okta admin set up; see README, "
+            '"Orgs that require a browser"',
+        )
+    return engine, client_id
 
 
 def parse_duration(value: str | int) -> int:
@@ -193,7 +234,8 @@ def _check_table(
 
 def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageError:
     """The error for a name that is no profile in ``data`` (read from ``path``): the nearest
-    profile names, or the nearest command when the word is a mistyped command."""
+    profile names, or the nearest command when the word is a mistyped command; on a first
+    run (no config file at all) a pointer at ``okenv configure``."""
     from okenv.commands import NAMES
     from okenv.suggest import did_you_mean, with_suggestion
 
@@ -201,12 +243,19 @@ def unknown_profile(name: str, data: Mapping[str, Any], path: Path) -> UsageErro
     command = did_you_mean(name, NAMES)
     if command and not did_you_mean(name, names):
         return UsageError(f"unknown command {name!r}; {command}", hint="okenv --help lists them")
+    if not data and not path.exists():
+        return UsageError(f"no config file yet ({path}): run `okenv configure` to set up okenv")
     known = ", ".join(names) or "none"
-    where = str(path) if path.exists() else f"{path} (missing)"
     return UsageError(
         f"unknown profile {name!r}",
-        hint=with_suggestion(f"profiles in {where}: {known}", name, names),
+        hint=with_suggestion(f"profiles in {path}: {known}", name, names),
     )
+
+
+def _timeout(seconds: float) -> float:
+    if not 0 < seconds <= 600:
+        raise ConfigError(f"timeout {seconds:g} is out of range", hint="use 1 to 600 seconds")
+    return seconds
 
 
 def resolve_profile(
@@ -238,21 +287,9 @@ def resolve_profile(
             hint=f"set app_url (the AWS app's embed link) in [profiles.{name}] or [defaults]",
         )
     check_org_url(app_url)
-    factor = str(merged.get("factor", "auto")).lower()
-    factor = FACTOR_ALIASES.get(factor, factor)
-    if factor not in FACTORS and not factor.endswith("-totp"):
-        from okenv.suggest import with_suggestion
-
-        raise ConfigError(
-            f"unknown factor {factor!r}",
-            hint=with_suggestion(f"choose one of {', '.join(FACTORS)}", factor, FACTORS),
-        )
-    engine = str(merged.get("engine", "auto")).lower()
-    if engine not in ENGINES:
-        raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
-    timeout = float(merged.get("timeout", 20.0))
-    if not 0 < timeout <= 600:
-        raise ConfigError(f"timeout {timeout:g} is out of range", hint="use 1 to 600 seconds")
+    factor = _factor(merged)
+    engine, client_id = _engine(merged, name)
+    timeout = _timeout(float(merged.get("timeout", 20.0)))
     return Profile(
         name=name,
         timeout=timeout,
@@ -268,4 +305,7 @@ def resolve_profile(
         aws_profile=merged.get("aws_profile") or None,
         engine=engine,
         okta_keep_signed_in=merged.get("okta_keep_signed_in"),
+        oidc_client_id=client_id,
+        open_browser=bool(merged.get("open_browser", False)),
+        keyring=bool(merged.get("keyring", False)),
     )

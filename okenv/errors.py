@@ -5,6 +5,7 @@
     │   └── ConfigError             (exit 2)  bad TOML, missing key, bad value
     ├── AuthenticationError         (exit 3)  password, MFA, lockout, no terminal to ask on
     │   ├── NoInputError            (exit 3)  a prompt was needed under --no-input / no tty
+    │   ├── BrowserRequired         (exit 3)  a step only a browser can answer (FastPass…)
     │   └── SecurityKeyError        (exit 3)  no key, key not registered, PIN blocked, no touch
     ├── AuthorizationError          (exit 4)  role not granted, STS AccessDenied
     │   └── RoleNotFoundError       (exit 4)
@@ -61,6 +62,11 @@ class AuthenticationError(OkenvError):
 
 class NoInputError(AuthenticationError):
     pass
+
+
+class BrowserRequired(AuthenticationError):
+    """The org asks for a sign-in step only a browser can answer (FastPass, a factor okenv
+    cannot use): with an ``oidc_client_id``, ``engine = "auto"`` goes on with the device flow."""
 
 
 class SecurityKeyError(AuthenticationError):

@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from okenv.config import Profile
 from okenv.credentials import Credentials
 from okenv.errors import RoleNotFoundError, SamlError
-from okenv.okta.signin import OktaOptions, sign_in
+from okenv.okta.http import REJECTED_PASSWORD, OktaRefusal
+from okenv.okta.pages import SamlForm
+from okenv.okta.signin import OktaOptions, device_sign_in, sign_in
 from okenv.prompt import Prompter, progress
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
 
@@ -46,6 +48,37 @@ class Secrets:
         )
 
 
+def _warner(prompter: Prompter) -> Callable[[str], None]:
+    return lambda message: prompter.info(f"okenv: warning: {message}")
+
+
+def _with_keyring(
+    profile: Profile, username: str, secrets: Secrets, prompter: Prompter
+) -> tuple[Secrets, bool]:
+    """``keyring = true``: the password and TOTP seed the environment does not give, from
+    the OS keyring; and whether the password came from there."""
+    if not profile.keyring:
+        return secrets, False
+    from okenv.secretstore import PASSWORD, TOTP, get
+
+    warn = _warner(prompter)
+    password = secrets.password or get(profile.org_url, username, PASSWORD, warn)
+    seed = secrets.totp_secret or get(profile.org_url, username, TOTP, warn)
+    found = replace(secrets, password=password, totp_secret=seed)
+    return found, password is not None and not secrets.password
+
+
+def _keyring(profile: Profile, username: str, prompter: Prompter, accepted: str | None) -> None:
+    """Store a password Okta ``accepted``, or (None) remove the one it rejected."""
+    from okenv.secretstore import PASSWORD, forget, put
+
+    if accepted is not None:
+        put(profile.org_url, username, PASSWORD, accepted, _warner(prompter))
+        return
+    forget(profile.org_url, username, (PASSWORD,))
+    prompter.info("okenv: Okta rejected the password from the OS keyring; it is removed")
+
+
 def fetch_assertion(
     profile: Profile,
     secrets: Secrets,
@@ -56,23 +89,49 @@ def fetch_assertion(
     """Sign in to Okta (reusing the org's Okta session when it is still good) and return
     the AWS app's SAML assertion. ``okta``: timing and session storage (default: okenv's
     cache dir, see :meth:`OktaOptions.from_environment`)."""
+    options = okta or OktaOptions.from_environment()
+    if profile.engine == "device":  # no username needed: Okta says who approved
+        form = device_sign_in(
+            profile, username=profile.username, prompter=prompter, options=options, trace=trace
+        )
+        return _checked(parse_saml_response(form.saml_response))
     username = profile.username or prompter.ask("Okta username: ").strip()
+    secrets, from_keyring = _with_keyring(profile, username, secrets, prompter)
+    typed: list[str] = []
 
     def password() -> str:
-        return secrets.password or prompter.ask(f"Okta password for {username}: ", secret=True)
+        if secrets.password:
+            return secrets.password
+        typed.append(prompter.ask(f"Okta password for {username}: ", secret=True))
+        return typed[-1]
 
-    with progress(prompter, f"Signing in to {urlsplit(profile.org_url).hostname}…"):
-        form = sign_in(
-            profile,
-            username=username,
-            password=password,
-            totp_secret=secrets.totp_secret,
-            security_answer=secrets.security_answer,
-            prompter=prompter,
-            options=okta or OktaOptions.from_environment(),
-            trace=trace,
-        )
-    assertion = parse_saml_response(form.saml_response)
+    def attempt() -> SamlForm:
+        with progress(prompter, f"Signing in to {urlsplit(profile.org_url).hostname}…"):
+            return sign_in(
+                profile,
+                username=username,
+                password=password,
+                totp_secret=secrets.totp_secret,
+                security_answer=secrets.security_answer,
+                prompter=prompter,
+                options=options,
+                trace=trace,
+            )
+
+    try:
+        form = attempt()
+    except OktaRefusal as exc:
+        if not from_keyring or exc.code != REJECTED_PASSWORD:
+            raise
+        _keyring(profile, username, prompter, None)
+        secrets = replace(secrets, password=None)
+        form = attempt()
+    if profile.keyring and typed:
+        _keyring(profile, username, prompter, typed[-1])
+    return _checked(parse_saml_response(form.saml_response))
+
+
+def _checked(assertion: SamlAssertion) -> SamlAssertion:
     expiry = assertion.not_on_or_after
     if expiry is not None and expiry.timestamp() < time.time():
         raise SamlError(

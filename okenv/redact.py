@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SECRET_NAMES = re.compile(
     r"token|password|passcode|passCode|secret|saml|sid|session|assertion|signature|credential|key"
-    r"|answer",
+    r"|answer|code",  # code: passCode, OAuth device_code and user_code
     re.IGNORECASE,
 )
 REDACTED = "<redacted>"

@@ -27,6 +27,7 @@ NAMES: tuple[str, ...] = (
     "logout",
     "init",
     "use",
+    "configure",
     "completions",
 )
 """The commands typer declares (okenv.cli; a test checks they are exactly these)."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 class LoginOptions(NamedTuple):
     """The flags that shape a login: ``--role --duration --region --username --factor
-    --no-input --debug`` (None/False: not given)."""
+    --no-input --debug --open`` (None/False: not given)."""
 
     role: str | None = None
     duration: str | None = None
@@ -32,6 +32,7 @@ class LoginOptions(NamedTuple):
     factor: str | None = None
     no_input: bool = False
     debug: bool = False
+    open_browser: bool = False
 
     def overrides(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class LoginOptions(NamedTuple):
             "region": self.region,
             "username": self.username,
             "factor": self.factor.lower() if self.factor else None,
+            "open_browser": True if self.open_browser else None,
         }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -210,6 +210,14 @@ class OktaHttp:
             return data
         raise okta_error(response, data)
 
+    def post_form(self, url: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any] | None]:
+        """POST a form (the OAuth endpoints); the status and the answer's JSON object (None
+        when it has none). Every status comes back: OAuth puts its errors in 4xx bodies."""
+        response = self._request(
+            "POST", self.url(url), data=dict(form), headers={"Accept": "application/json"}
+        )
+        return response.status_code, _json_body(response)
+
     def get_json(self, url: str) -> dict[str, Any]:
         """GET a JSON object (2xx), mapping Okta's errors to ours."""
         response = self._request("GET", self.url(url), headers={"Accept": "application/json"})
@@ -217,6 +225,21 @@ class OktaHttp:
         if 200 <= response.status_code < 300 and data is not None:
             return data
         raise okta_error(response, data)
+
+    def get_json_list(self, url: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """GET a JSON array (2xx), e.g. ``/api/v1/users/me/appLinks``; Okta's errors mapped."""
+        response = self._request(
+            "GET", self.url(url), params=params, headers={"Accept": "application/json"}
+        )
+        if 200 <= response.status_code < 300:
+            try:
+                data = json.loads(response.content)
+            except ValueError:
+                data = None
+            if isinstance(data, list):
+                return data
+            raise OktaError(f"Okta answered {url} with something other than a list")
+        raise okta_error(response, _json_body(response))
 
     def delete(self, url: str) -> int:
         """DELETE; returns the HTTP status (the caller decides what a 404 means)."""
@@ -315,6 +338,16 @@ def _json_problem(content: bytes) -> str:
         return "malformed or truncated"
     return f"a JSON {type(data).__name__} where an object was expected"
 
+
+REJECTED_PASSWORD = "E0000004"  # noqa: S105 (an error code, not a password)
+"""Okta's errorCode for a wrong password (Classic; an OktaRefusal's ``code`` on both)."""
+_WRONG_PASSWORD_KEYS = frozenset({"errors.E0000004", "incorrectPassword"})
+
+
+def refusal_code(keys: Collection[str]) -> str:
+    """The errorCode for an Identity Engine ERROR with these i18n keys (a wrong password:
+    :data:`REJECTED_PASSWORD`), else ""."""
+    return REJECTED_PASSWORD if _WRONG_PASSWORD_KEYS & set(keys) else ""
 
 # Okta error codes a user can act on → (exception class, message, hint)
 _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from okenv.errors import AuthenticationError, AuthorizationError, OktaError
-from okenv.okta.http import OktaHttp
+from okenv.errors import AuthenticationError, AuthorizationError, BrowserRequired, OktaError
+from okenv.okta.http import OktaHttp, OktaRefusal, refusal_code
 from okenv.okta.idx_answers import ANSWERERS, Answer, answer_code, answer_password
 from okenv.okta.idx_forms import (
     ERROR,
@@ -139,7 +139,7 @@ class _Flow:
                 raise AuthenticationError(
                     f"Okta: {text}", hint="the sign-in expired; run okenv again"
                 )
-            raise AuthenticationError(f"Okta: {text}")
+            raise OktaRefusal(f"Okta: {text}", code=refusal_code(keys))
         for message in found:
             if message.cls == WARNING and "identify" in forms and self.identified:
                 raise AuthenticationError(
@@ -213,7 +213,7 @@ class _Flow:
         """The current challenge cannot be answered here: pick another authenticator."""
         select = forms.get("select-authenticator-authenticate")
         if select is None:
-            raise AuthenticationError(
+            raise BrowserRequired(
                 f"okenv cannot answer Okta's {method.label} challenge",
                 hint="choose another authenticator with --factor, or enroll one okenv supports",
             )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-from okenv.errors import AuthenticationError, Interrupted, OkenvError
+from okenv.errors import AuthenticationError, BrowserRequired, Interrupted, OkenvError
 from okenv.prompt import Prompter, status
 from okenv.text import printable
 
@@ -140,9 +140,10 @@ def _choose(methods: Sequence[Method], ctx: MfaContext) -> Method:
     unusable = [m for m in methods if not can_answer(m, ctx)]
     if not usable:
         offered = ", ".join(m.label for m in methods) or "none"
-        raise AuthenticationError(
+        raise BrowserRequired(
             f"none of your Okta MFA methods can be used by okenv (enrolled: {offered})",
-            hint="enroll Okta Verify (push or code), Google Authenticator, SMS or email in Okta",
+            hint="enroll Okta Verify (push or code), Google Authenticator, SMS or email in Okta, "
+            "or sign in through a browser (engine = \"device\", README)",
         )
     preference = ctx.preference
     if preference != "auto":

@@ -7,6 +7,10 @@
    own step-up stateToken), or Identity Engine remediations from the app's sign-in page.
 3. The session the sign-in left in the cookie jar is saved for the next login.
 
+``engine = "device"`` (:mod:`okenv.okta.device`) signs in through a browser approval
+instead; ``auto`` with an ``oidc_client_id`` turns to it when the password engines meet a
+step only a browser can answer (:class:`okenv.errors.BrowserRequired`), and says so.
+
 The password is asked for only when a step needs it.
 """
 
@@ -20,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from okenv.config import Profile
-from okenv.errors import OktaError
-from okenv.okta import classic, idx
+from okenv.errors import BrowserRequired, OktaError
+from okenv.okta import classic, device, idx
 from okenv.okta.http import RATE_LIMIT_MAX_WAIT, OktaHttp
 from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext, Waits
 from okenv.okta.pages import SamlForm, has_saml_form, parse_app_page, state_token
@@ -49,6 +53,10 @@ class OktaOptions:
     rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT
     store: SessionStore | None = None
     """Where Okta sessions and engine answers are kept; None = no reuse."""
+    grants: device.GrantStore | None = None
+    """Where device approvals are kept (engine = "device"); None = no reuse."""
+    open_url: device.OpenUrl | None = None
+    """How ``--open`` starts this machine's browser (default: :func:`okenv.browser.open_url`)."""
 
     @classmethod
     def from_environment(
@@ -63,6 +71,7 @@ class OktaOptions:
                 push_timeout=_seconds(env.get("OKENV_PUSH_TIMEOUT"), PUSH_TIMEOUT),
             ),
             store=default_store(env, warn),
+            grants=device.default_store(env, warn),
         )
 
 
@@ -79,6 +88,51 @@ class _Once:
         return self._value
 
 
+def _http(
+    profile: Profile, prompter: Prompter, options: OktaOptions, trace: Trace | None
+) -> OktaHttp:
+    return OktaHttp(
+        profile.org_url,
+        timeout=profile.timeout,
+        trace=trace,
+        notify=prompter.info,
+        sleep=options.waits.sleep,
+        rate_limit_max_wait=options.rate_limit_max_wait,
+    )
+
+
+def device_sign_in(
+    profile: Profile,
+    *,
+    username: str | None,
+    prompter: Prompter,
+    options: OktaOptions,
+    trace: Trace | None = None,
+    http: OktaHttp | None = None,
+) -> SamlForm:
+    """The SAML form through a browser approval (:func:`okenv.okta.device.sign_in`)."""
+    if profile.oidc_client_id is None:
+        raise OktaError("device sign-in needs oidc_client_id")  # config checks it first
+    open_url = None
+    if profile.open_browser:
+        from okenv.browser import open_url as browser_open
+
+        open_url = options.open_url or browser_open
+    page = device.sign_in(
+        http or _http(profile, prompter, options, trace),
+        client_id=profile.oidc_client_id,
+        app_url=profile.app_url,
+        username=username,
+        prompter=prompter,
+        store=options.grants,
+        open_url=open_url,
+        sleep=options.waits.sleep,
+        clock=options.waits.clock,
+        trace=trace,
+    )
+    return parse_app_page(page)
+
+
 def sign_in(
     profile: Profile,
     *,
@@ -92,14 +146,11 @@ def sign_in(
 ) -> SamlForm:
     """Sign in to the profile's Okta org and return the AWS app's SAML form."""
     say = trace or (lambda _message: None)
-    http = OktaHttp(
-        profile.org_url,
-        timeout=profile.timeout,
-        trace=trace,
-        notify=prompter.info,
-        sleep=options.waits.sleep,
-        rate_limit_max_wait=options.rate_limit_max_wait,
-    )
+    if profile.engine == "device":
+        return device_sign_in(
+            profile, username=username, prompter=prompter, options=options, trace=trace
+        )
+    http = _http(profile, prompter, options, trace)
     ctx = MfaContext(
         prompter,
         profile.factor,
@@ -127,11 +178,35 @@ def sign_in(
                 return form
             say("the saved Okta session was not enough; signing in")
             store.forget(org, username)
-        page = _with_engine(http, profile, store, page, username, secret, ctx, say)
+        try:
+            page = _with_engine(http, profile, store, page, username, secret, ctx, say)
+        except BrowserRequired as exc:
+            return _through_a_browser(exc, profile, username, prompter, options, trace)
         form = parse_app_page(page)
         if store is not None:
             _remember(http, store, username, say)
         return form
+
+
+def _through_a_browser(
+    exc: BrowserRequired,
+    profile: Profile,
+    username: str,
+    prompter: Prompter,
+    options: OktaOptions,
+    trace: Trace | None,
+) -> SamlForm:
+    """``auto`` with an ``oidc_client_id``: the device flow where a password engine met a
+    step only a browser can answer (said on the terminal); else the error stands."""
+    if profile.engine != "auto" or profile.oidc_client_id is None:
+        raise exc
+    prompter.info(
+        f"okenv: {exc.message}; signing in through a browser instead "
+        "(device authorization with oidc_client_id)"
+    )
+    return device_sign_in(
+        profile, username=username, prompter=prompter, options=options, trace=trace
+    )
 
 
 def _with_engine(

@@ -288,6 +288,15 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
         self.idx_extra_remediation = idx_extra_remediation
         """IDX: a remediation of this name comes after the password (unknown to clients)."""
         self.idx_poll_refresh_ms = idx_poll_refresh_ms
+        self.aws_app_label = "AWS"
+        self.extra_aws_apps: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+        """More AWS app instances: instance id → (dashboard label, roles of its assertion)."""
+        self.other_apps: list[tuple[str, str]] = [("google", "Google Workspace")]
+        """Non-AWS apps on the dashboard: (appName, label)."""
+        self.app_links_mode: Literal["ok", "missing"] = "ok"
+        """``missing``: /api/v1/users/me/appLinks answers 404 (only home/tabs works)."""
+        self.app_links_override: Any = None
+        """A body to answer /appLinks with instead (a hostile org)."""
         self.factor_handlers: dict[str, FactorHandler] = {}
         for ftype in PASSCODE_FACTOR_TYPES:
             self.factor_handlers[ftype] = _verify_passcode_factor
@@ -325,6 +334,8 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
         r("POST", r"/api/v1/sessions/me/lifecycle/refresh", self._refresh_session)
         r("POST", r"/api/v1/authn/factors/(?P<factor_id>[^/]+)/verify/resend", self._verify)
         r("GET", r"/login/step-up/redirect", self._step_up_redirect)
+        r("GET", r"/api/v1/users/me/appLinks", self._app_links)
+        r("GET", r"/api/v1/users/me/home/tabs", self._home_tabs)
         self._idx_setup()
 
     # ------------------------------------------------------------------ public helpers
@@ -703,7 +714,8 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
         return json_response({"status": "UNAUTHENTICATED"})
 
     def _embed(self, request: Request) -> Response:
-        if request.params["app"] != self.app_instance:
+        roles = self._app_roles(request.params["app"])
+        if roles is None:
             return html_response("<html><body><h1>404 Not Found</h1></body></html>", 404)
         if self.embed_mode == "signin-page":
             return self._signin_page()
@@ -723,10 +735,78 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
         if self.app_mfa and not session.mfa and not session.app_verified:
             page = self._signin_page(session)
         else:
-            page = self._app_page(session.user)
+            page = self.app_page(session.user, roles)
         return self._set_sid(page, new_session) if new_session is not None else page
 
-    def _app_page(self, user: FakeUser) -> Response:
+    def _app_roles(self, instance: str) -> list[tuple[str, str]] | None:
+        if instance == self.app_instance:
+            return self.roles
+        extra = self.extra_aws_apps.get(instance)
+        return extra[1] if extra is not None else None
+
+    def _dashboard(self) -> list[dict[str, Any]]:
+        """The user's apps as /appLinks lists them (AWS apps first, then the others)."""
+        apps = [(self.app_instance, "amazon_aws", self.aws_app_label)]
+        apps += [(i, "amazon_aws", label) for i, (label, _) in self.extra_aws_apps.items()]
+        apps += [
+            ("0oa" + hashlib.sha256(name.encode()).hexdigest()[:17], name, label)
+            for name, label in self.other_apps
+        ]
+        return [
+            {
+                "id": "00ub" + hashlib.sha256(instance.encode()).hexdigest()[:16],
+                "label": label,
+                "linkUrl": f"{self.url}/home/{name}/{instance}/{number}",
+                "logoUrl": f"{self.url}/assets/img/logos/{name}.png",
+                "appName": name,
+                "appInstanceId": instance,
+                "appAssignmentId": "0ua" + hashlib.sha256(label.encode()).hexdigest()[:17],
+                "credentialsSetup": False,
+                "hidden": False,
+                "sortOrder": index,
+            }
+            for index, (instance, name, label) in enumerate(apps)
+            for number in [272 if name == "amazon_aws" else 50]
+        ]
+
+    def _app_links(self, request: Request) -> Response:
+        # Strict as Okta: the session cookie (sid or idx) is the only credential accepted.
+        if self._session_from(request) is None:
+            return okta_error("E0000005", "Invalid session", 403)
+        if self.app_links_mode == "missing":
+            return self.not_found(request)
+        if self.app_links_override is not None:
+            return json_response(self.app_links_override)
+        return json_response(self._dashboard())
+
+    def _home_tabs(self, request: Request) -> Response:
+        if self._session_from(request) is None:
+            return okta_error("E0000005", "Invalid session", 403)
+        if request.query.get("expand") != "items,items.resource":
+            return json_response([{"id": "ht1", "label": "Work", "_embedded": {}}])
+        items = [
+            {
+                "id": "00i" + link["id"][4:],
+                "resourceId": link["appInstanceId"],
+                "resourceType": "APP",
+                "_embedded": {
+                    "resource": {
+                        "id": link["appInstanceId"],
+                        "label": link["label"],
+                        "linkUrl": link["linkUrl"],
+                        "logoUrl": link["logoUrl"],
+                    }
+                },
+            }
+            for link in self._dashboard()
+        ]
+        return json_response(
+            [{"id": "ht1", "label": "Work", "sortOrder": 0, "_embedded": {"items": items}}]
+        )
+
+    def app_page(self, user: FakeUser, roles: Sequence[tuple[str, str]] | None = None) -> Response:
+        """The AWS app's answer for a signed-in ``user`` (the SAML form, or what
+        ``embed_mode`` says); ``roles``: another app's (default: the org's ``roles``)."""
         mode = self.embed_mode
         if mode == "error-page":
             return html_response(_ERROR_PAGE, self.error_page_status)
@@ -738,7 +818,7 @@ class FakeOkta(IdxOrg, FakeHTTPServer):
             from tests.fakes.samlgen import build_saml_response
 
             saml = build_saml_response(
-                roles=self.roles,
+                roles=self.roles if roles is None else roles,
                 session_name=self.session_name or user.username,
                 session_duration=self.session_duration,
                 destination=self.destination,

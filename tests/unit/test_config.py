@@ -76,10 +76,15 @@ def test_unknown_profile_lists_known(tmp_path: Path) -> None:
     assert err.value.hint is not None and "a, b" in err.value.hint
 
 
-def test_missing_file_is_unknown_profile(tmp_path: Path) -> None:
+def test_missing_file_points_at_configure(tmp_path: Path) -> None:
+    """First run: no config file at all is one line that names it and `okenv configure`."""
+    path = tmp_path / "none.toml"
     with pytest.raises(UsageError) as err:
-        resolve_profile("x", path=tmp_path / "none.toml", environ={})
-    assert "missing" in (err.value.hint or "")
+        resolve_profile("x", path=path, environ={})
+    assert err.value.message == (
+        f"no config file yet ({path}): run `okenv configure` to set up okenv"
+    )
+    assert err.value.hint is None
 
 
 def test_bad_toml_names_the_line(tmp_path: Path) -> None:
@@ -149,3 +154,20 @@ def test_question_factor_and_keep_signed_in(tmp_path: Path) -> None:
         ConfigError, match=r"okta_keep_signed_in in \[profiles\.a\] must be a boolean"
     ):
         resolve_profile("a", path=path, environ={})
+
+
+def test_device_engine_needs_an_oidc_client_id_from_defaults_or_profile(tmp_path: Path) -> None:
+    client = "0oadev1c3auth0r1z3d7"
+    text = f'[defaults]\noidc_client_id = "{client}"\n[profiles.a]\napp_url = "{APP}"\n'
+    profile = resolve_profile("a", path=write(tmp_path, text + 'engine = "device"\n'), environ={})
+    assert (profile.engine, profile.oidc_client_id) == ("device", client)
+    missing = f'[profiles.a]\napp_url = "{APP}"\nengine = "device"\n'
+    with pytest.raises(ConfigError, match='engine = "device" needs oidc_client_id'):
+        resolve_profile("a", path=write(tmp_path, missing), environ={})
+
+
+@pytest.mark.parametrize("bad", ["", "0oa123", "0oa1b2c3d4e5f6g7h8i9&x=1", "1oa1b2c3d4e5f6g7h8i9"])
+def test_a_malformed_oidc_client_id_is_refused(tmp_path: Path, bad: str) -> None:
+    text = f'[profiles.a]\napp_url = "{APP}"\nengine = "device"\noidc_client_id = "{bad}"\n'
+    with pytest.raises(ConfigError, match="oidc_client_id"):
+        resolve_profile("a", path=write(tmp_path, text), environ={})

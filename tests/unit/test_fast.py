@@ -119,6 +119,7 @@ EVERY_COMMAND = [
     (["logout"], "logout"),
     (["init", "bash"], "init"),
     (["use", "p"], "use"),
+    (["configure"], "configure"),
     (["completions", "bash"], "completions"),
 ]
 

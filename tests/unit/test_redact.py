@@ -19,3 +19,11 @@ def test_state_tokens_and_passwords() -> None:
     text = redact_url("https://o/x?stateToken=s3cr3t&password=hunter2&SAMLResponse=PD94")
     for secret in ("s3cr3t", "hunter2", "PD94"):
         assert secret not in text
+
+
+def test_the_device_flows_tokens() -> None:
+    names = ("device_code", "user_code", "device_secret", "id_token", "access_token", "token")
+    url = "https://acme.okta.com/x?" + "&".join(f"{n}=S3CR3T{i}" for i, n in enumerate(names))
+    shown = redact_url(url)
+    assert "S3CR3T" not in shown
+    assert all(f"{name}=<redacted>" in shown for name in names)
