@@ -8,9 +8,10 @@ okenv shows account ids and says so on stderr; a login never fails because of it
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from okenv import report
 from okenv.errors import OkenvError
 from okenv.memory import AwsMemory
 from okenv.rolepage import parse_signin_page
@@ -19,7 +20,6 @@ from okenv.urls import signin_base_url, signin_post_url
 
 __all__ = ["account_aliases", "warm_connection"]
 
-Say = Callable[[str], None]
 FALLBACK = "showing account ids instead"
 
 
@@ -83,14 +83,13 @@ def warm_connection(environ: Mapping[str, str], timeout: float) -> None:
     _CONNECTION.warm(base, timeout)
 
 
-def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say | None) -> str:
+def _fetch_page(url: str, assertion: SamlAssertion, timeout: float) -> str:
     import requests
 
     from okenv.limits import MAX_PAGE, Expired, bounded_request
 
     session = _CONNECTION.take(timeout)  # any host: requests pools connections by host
-    if trace:
-        trace(f"POST {url} (SAMLResponse=<redacted>) for the account aliases")
+    report.trace(f"POST {url} (SAMLResponse=<redacted>) for the account aliases")
     try:
         response = bounded_request(
             "POST",
@@ -106,8 +105,7 @@ def _fetch_page(url: str, assertion: SamlAssertion, timeout: float, trace: Say |
         raise OkenvError(f"{url} did not answer within {timeout:g} s") from None
     except requests.RequestException as exc:
         raise OkenvError(f"could not reach {url}: {type(exc).__name__}") from None
-    if trace:
-        trace(f"-> HTTP {response.status_code} ({len(response.content)} bytes)")
+    report.trace(f"-> HTTP {response.status_code} ({len(response.content)} bytes)")
     if response.status_code != 200:
         raise OkenvError(f"{url} answered HTTP {response.status_code}")
     response.encoding = response.encoding or "utf-8"
@@ -121,8 +119,6 @@ def account_aliases(
     environ: Mapping[str, str],
     memory: AwsMemory | None = None,
     timeout: float = 20.0,
-    trace: Say | None = None,
-    warn: Say | None = None,
 ) -> dict[str, str]:
     """Account id → alias for the accounts in ``assertion`` that have one.
 
@@ -133,26 +129,22 @@ def account_aliases(
     accounts = sorted({role.account_id for role in assertion.roles})
     known = memory.aliases(accounts) if memory is not None else None
     if known is not None:
-        if trace:
-            trace("account aliases: remembered")
+        report.trace("account aliases: remembered")
         return {account: alias for account, alias in known.items() if alias}
 
     url = signin_post_url(assertion.destination, environ)
     if url is None:
-        if warn:
-            warn(
-                f"the assertion's Destination {assertion.destination!r} is not an AWS "
-                f"sign-in URL, so okenv did not ask it for account aliases; {FALLBACK}"
-            )
+        report.warn(
+            f"the assertion's Destination {assertion.destination!r} is not an AWS "
+            f"sign-in URL, so okenv did not ask it for account aliases; {FALLBACK}"
+        )
         return {}
     try:
-        page = parse_signin_page(_fetch_page(url, assertion, timeout, trace))
+        page = parse_signin_page(_fetch_page(url, assertion, timeout))
     except OkenvError as exc:
-        if warn:
-            warn(f"could not read account aliases from the AWS sign-in page ({exc}); {FALLBACK}")
+        report.warn(f"could not read account aliases from the AWS sign-in page ({exc}); {FALLBACK}")
         return {}
-    if trace:
-        trace(f"account aliases: {page.layout} page, {len(page.accounts)} account(s)")
+    report.trace(f"account aliases: {page.layout} page, {len(page.accounts)} account(s)")
     found = {account: page.accounts.get(account) for account in accounts}
     if memory is not None:
         memory.remember_aliases(found)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from okenv import report
 from okenv.config import CHAINED_MAX, MAX_DURATION, Profile
 from okenv.credentials import Credentials
 from okenv.errors import ConfigError, DurationTooLongError
@@ -36,7 +37,6 @@ __all__ = [
     "role_label",
 ]
 
-Say = Callable[[str], None]
 
 STANDARD_DURATIONS = (43200, 28800, 14400, 7200, 3600, 900)
 _CHAIN_ROLE = re.compile(rf"arn:({PARTITION_PATTERN}):iam::[0-9]{{12}}:role/[A-Za-z0-9_+=,.@/-]+")
@@ -106,22 +106,19 @@ def _with_step_down(
     region: str | None,
     endpoint_region: str,
     memory: AwsMemory | None,
-    notify: Say | None,
-    trace: Say | None,
     call: StsCall,
     timeout: float | None = None,
 ) -> Credentials:
     remembered = memory.max_duration(role.arn) if memory is not None else None
     ask = min(requested, remembered) if remembered else requested
-    if remembered and ask < requested and notify:
-        notify(
+    if remembered and ask < requested:
+        report.notify(
             f"{role.name} accepts sessions of at most {format_duration(ask)} (learned earlier); "
             f"asking for {format_duration(ask)} instead of {format_duration(requested)}"
         )
     stepped = False
     while True:
-        if trace:
-            trace(f"AssumeRoleWithSAML {role.arn} for {ask} s")
+        report.trace(f"AssumeRoleWithSAML {role.arn} for {ask} s")
         try:
             creds = call(
                 "okenv.sts:assume_role_with_saml",
@@ -135,19 +132,17 @@ def _with_step_down(
             lower = next((d for d in STANDARD_DURATIONS if d < ask), None)
             if lower is None:
                 raise
-            if trace:
-                trace(f"{ask} s is over the role's MaxSessionDuration; trying {lower} s")
+            report.trace(f"{ask} s is over the role's MaxSessionDuration; trying {lower} s")
             ask, stepped = lower, True
             continue
         break
     if stepped:
         if memory is not None:
             memory.remember_max_duration(role.arn, ask)
-        if notify:
-            notify(
-                f"{role.name} does not allow {format_duration(requested)} sessions; "
-                f"got {format_duration(ask)} (okenv will ask for that next time)"
-            )
+        report.notify(
+            f"{role.name} does not allow {format_duration(requested)} sessions; "
+            f"got {format_duration(ask)} (okenv will ask for that next time)"
+        )
     return Credentials(
         access_key_id=creds.access_key_id,
         secret_access_key=creds.secret_access_key,
@@ -206,8 +201,6 @@ def assume(
     profile: Profile,
     *,
     memory: AwsMemory | None = None,
-    notify: Say | None = None,
-    trace: Say | None = None,
     chain: bool = True,
     call: StsCall | None = None,
 ) -> Credentials:
@@ -219,12 +212,12 @@ def assume(
         call = call_here
     region, endpoint_region = regions(profile, role.partition)
     requested = min(profile.duration, assertion.session_duration or MAX_DURATION)
-    if trace and requested < profile.duration:
-        trace(f"the assertion's SessionDuration limits the session to {requested} s")
+    if requested < profile.duration:
+        report.trace(f"the assertion's SessionDuration limits the session to {requested} s")
     target = _chain_target(profile, role) if chain else None
     if target is not None:
-        if requested > CHAINED_MAX and notify:
-            notify(
+        if requested > CHAINED_MAX:
+            report.notify(
                 f"role chaining: AWS limits chained sessions to 1h (asked for "
                 f"{format_duration(requested)})"
             )
@@ -236,16 +229,13 @@ def assume(
         region=region,
         endpoint_region=endpoint_region,
         memory=memory,
-        notify=notify,
-        trace=trace,
         call=call,
         timeout=profile.timeout,
     )
     if target is None:
         return first
     session_name = _session_name(profile, assertion)
-    if trace:
-        trace(f"AssumeRole {target.strip()} as {session_name} for {requested} s (role chaining)")
+    report.trace(f"AssumeRole {target.strip()} as {session_name} for {requested} s (role chaining)")
     return call(
         "okenv.sts:assume_role",
         source=first,

@@ -13,7 +13,6 @@ be used) is :class:`okenv.store.PrivateStore`'s business: the cache never makes 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,8 @@ from okenv.store import PrivateStore
 MIN_REMAINING = 300  # seconds: cached credentials are reused only while more than 5 minutes remain
 VERSION = 1
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_KEY_FILE = re.compile(r"^(?P<profile>.*)-(?P<digest>[0-9a-f]{12})$")
+# A pattern, not a compiled one: only ``remove`` (logout) uses it, and ``re`` caches it then.
+_KEY_FILE = r"(?P<profile>.*)-(?P<digest>[0-9a-f]{12})"
 
 
 def _sanitize(profile: str) -> str:
@@ -50,8 +50,8 @@ class CredentialCache:
     """Credentials by key, in a :class:`PrivateStore` (``files``, which other documents of
     okenv's cache directory, such as :mod:`okenv.memory`'s, share)."""
 
-    def __init__(self, directory: Path, warn: Callable[[str], None] | None = None) -> None:
-        self.files = PrivateStore(directory, warn)
+    def __init__(self, directory: Path) -> None:
+        self.files = PrivateStore(directory)
         self.directory = self.files.directory
 
     @staticmethod
@@ -89,7 +89,7 @@ class CredentialCache:
         wanted = None if profile is None else _sanitize(profile)
         for path in self.files.files():
             if profile is not None:
-                match = _KEY_FILE.match(path.stem)
+                match = re.fullmatch(_KEY_FILE, path.stem)
                 if match is None or match["profile"] != wanted:
                     continue
                 document = self.files.read_file(path)

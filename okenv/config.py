@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -19,7 +19,8 @@ from okenv.urls import check_url, redact_userinfo
 FACTORS = ("auto", "totp", "push", "sms", "call", "email", "hardware", "question", "webauthn")
 FACTOR_ALIASES = {"security-key": "webauthn"}
 ENGINES = ("auto", "classic", "idx", "device")
-OKTA_ID = re.compile(r"0oa[0-9A-Za-z]{17}")  # an Okta app or OIDC client id
+# Patterns, not compiled ones: the cached path rarely needs them (``re`` caches them on use).
+OKTA_ID = r"0oa[0-9A-Za-z]{17}"  # an Okta app or OIDC client id
 MIN_DURATION = 900
 MAX_DURATION = 43200
 CHAINED_MAX = 3600  # AWS: a role assumed by role chaining lasts at most 1 hour
@@ -46,7 +47,7 @@ KNOWN_KEYS: dict[str, tuple[type, ...]] = {
     "keyring": (bool,),
 }
 
-_DURATION_RE = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_DURATION = r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?"
 
 
 class Profile(NamedTuple):
@@ -106,13 +107,18 @@ def _factor(merged: Mapping[str, Any]) -> str:
     return factor
 
 
+def is_okta_id(text: str) -> bool:
+    """Whether ``text`` is an Okta app or OIDC client id (``0oa`` and 17 letters or digits)."""
+    return re.fullmatch(OKTA_ID, text) is not None
+
+
 def _engine(merged: Mapping[str, Any], name: str) -> tuple[str, str | None]:
     """``engine``, and ``oidc_client_id``: an Okta client id, which ``device`` requires."""
     engine = str(merged.get("engine", "auto")).lower()
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}", hint=f"choose one of {', '.join(ENGINES)}")
     client_id = merged.get("oidc_client_id") or None
-    if client_id is not None and not OKTA_ID.fullmatch(client_id):
+    if client_id is not None and not is_okta_id(client_id):
         raise ConfigError(
             f"oidc_client_id must be an Okta client id (0oa and 17 letters or digits), "
             f"not {client_id!r}",
@@ -138,7 +144,7 @@ def parse_duration(value: str | int) -> int:
         if text.isdigit():
             seconds = int(text)
         else:
-            match = _DURATION_RE.match(text)
+            match = re.fullmatch(_DURATION, text)
             if not text or not match:
                 raise ConfigError(
                     f"invalid duration: {value!r}", hint="use e.g. 15m, 1h, 12h or seconds"
@@ -213,16 +219,16 @@ def profile_candidates(path: Path, prefix: str = "") -> list[str]:
     return [name for name in profile_names(data) if name.startswith(prefix) and "\n" not in name]
 
 
-def _check_table(
-    path: Path, where: str, table: Mapping[str, Any], warn: Callable[[str], None]
-) -> None:
+def _check_table(path: Path, where: str, table: Mapping[str, Any]) -> None:
     for key, value in table.items():
         types = KNOWN_KEYS.get(key)
         if types is None:
             from okenv.suggest import did_you_mean
 
             near = did_you_mean(key, KNOWN_KEYS)
-            warn(
+            from okenv import report
+
+            report.warn(
                 f"{path}: unknown key {key!r} in [{where}] (ignored)"
                 + (f"; {near}" if near else "")
             )
@@ -264,7 +270,6 @@ def resolve_profile(
     path: Path,
     environ: Mapping[str, str],
     overrides: Mapping[str, Any] | None = None,
-    warn: Callable[[str], None] = lambda _msg: None,
 ) -> Profile:
     """Build the profile ``name`` from file, environment and flag ``overrides``."""
     data = read_config(path)
@@ -272,8 +277,8 @@ def resolve_profile(
     if name not in profiles:
         raise unknown_profile(name, data, path)
     defaults = data.get("defaults", {})
-    _check_table(path, "defaults", defaults, warn)
-    _check_table(path, f"profiles.{name}", profiles[name], warn)
+    _check_table(path, "defaults", defaults)
+    _check_table(path, f"profiles.{name}", profiles[name])
     merged: dict[str, Any] = {k: v for k, v in defaults.items() if k in KNOWN_KEYS}
     merged.update({k: v for k, v in profiles[name].items() if k in KNOWN_KEYS})
     if environ.get("OKENV_USERNAME"):

@@ -9,9 +9,10 @@ is the URL a browser opens. The sign-in host and the console follow the role's p
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
+from okenv import report
 from okenv.credentials import Credentials
 from okenv.errors import NetworkError, ServiceError
 from okenv.partitions import PARTITIONS
@@ -22,7 +23,6 @@ __all__ = ["console_destination", "login_url", "signin_token", "signin_token_url
 
 ISSUER = "okenv"
 NETWORK_HINT = "check your network connection and proxy settings"
-Say = Callable[[str], None]
 
 
 def _partition(creds: Credentials) -> str:
@@ -70,7 +70,6 @@ def signin_token(
     environ: Mapping[str, str],
     *,
     timeout: float = 20.0,
-    trace: Say | None = None,
 ) -> str:
     """Ask the federation endpoint for a sign-in token for ``creds``."""
     import requests
@@ -79,8 +78,7 @@ def signin_token(
 
     url = signin_token_url(creds, environ)
     host = urlsplit(url).netloc
-    if trace:
-        trace(f"GET {redact_url(url)}")
+    report.trace(f"GET {redact_url(url)}")
     try:
         response = bounded_request(
             "GET", url, timeout=timeout, cap=MAX_JSON, what=f"the AWS federation endpoint at {host}"
@@ -95,8 +93,7 @@ def signin_token(
             f"could not reach the AWS federation endpoint at {host}: {type(exc).__name__}",
             hint=NETWORK_HINT,
         ) from None
-    if trace:
-        trace(f"-> HTTP {response.status_code}")
+    report.trace(f"-> HTTP {response.status_code}")
     if response.status_code != 200:
         raise ServiceError(
             f"the AWS federation endpoint refused the credentials (HTTP {response.status_code})",

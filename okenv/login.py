@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from okenv import report
 from okenv.config import Profile
 from okenv.credentials import Credentials
 from okenv.errors import RoleNotFoundError, SamlError
@@ -21,8 +22,6 @@ from okenv.okta.pages import SamlForm
 from okenv.okta.signin import OktaOptions, device_sign_in, sign_in
 from okenv.prompt import Prompter, progress
 from okenv.saml import Role, SamlAssertion, match_role, parse_saml_response
-
-Trace = Callable[[str], None]
 
 if TYPE_CHECKING:
     from okenv.assume import StsCall
@@ -48,10 +47,6 @@ class Secrets:
         )
 
 
-def _warner(prompter: Prompter) -> Callable[[str], None]:
-    return lambda message: prompter.info(f"okenv: warning: {message}")
-
-
 def _with_keyring(
     profile: Profile, username: str, secrets: Secrets, prompter: Prompter
 ) -> tuple[Secrets, bool]:
@@ -61,9 +56,8 @@ def _with_keyring(
         return secrets, False
     from okenv.secretstore import PASSWORD, TOTP, get
 
-    warn = _warner(prompter)
-    password = secrets.password or get(profile.org_url, username, PASSWORD, warn)
-    seed = secrets.totp_secret or get(profile.org_url, username, TOTP, warn)
+    password = secrets.password or get(profile.org_url, username, PASSWORD)
+    seed = secrets.totp_secret or get(profile.org_url, username, TOTP)
     found = replace(secrets, password=password, totp_secret=seed)
     return found, password is not None and not secrets.password
 
@@ -73,17 +67,16 @@ def _keyring(profile: Profile, username: str, prompter: Prompter, accepted: str 
     from okenv.secretstore import PASSWORD, forget, put
 
     if accepted is not None:
-        put(profile.org_url, username, PASSWORD, accepted, _warner(prompter))
+        put(profile.org_url, username, PASSWORD, accepted)
         return
     forget(profile.org_url, username, (PASSWORD,))
-    prompter.info("okenv: Okta rejected the password from the OS keyring; it is removed")
+    prompter.info("Okta rejected the password from the OS keyring; it is removed")
 
 
 def fetch_assertion(
     profile: Profile,
     secrets: Secrets,
     prompter: Prompter,
-    trace: Trace | None = None,
     okta: OktaOptions | None = None,
 ) -> SamlAssertion:
     """Sign in to Okta (reusing the org's Okta session when it is still good) and return
@@ -92,7 +85,7 @@ def fetch_assertion(
     options = okta or OktaOptions.from_environment()
     if profile.engine == "device":  # no username needed: Okta says who approved
         form = device_sign_in(
-            profile, username=profile.username, prompter=prompter, options=options, trace=trace
+            profile, username=profile.username, prompter=prompter, options=options
         )
         return _checked(parse_saml_response(form.saml_response))
     username = profile.username or prompter.ask("Okta username: ").strip()
@@ -115,7 +108,6 @@ def fetch_assertion(
                 security_answer=secrets.security_answer,
                 prompter=prompter,
                 options=options,
-                trace=trace,
             )
 
     try:
@@ -191,8 +183,6 @@ def _alias_lookup(
     assertion: SamlAssertion,
     profile: Profile,
     memory: AwsMemory | None,
-    notify: Trace | None,
-    trace: Trace | None,
 ) -> Callable[[], Mapping[str, str]]:
     found: list[Mapping[str, str]] = []
 
@@ -202,15 +192,12 @@ def _alias_lookup(
 
             from okenv.aliases import account_aliases
 
-            warn = (lambda message: notify(f"warning: {message}")) if notify else None
             found.append(
                 account_aliases(
                     assertion,
                     environ=os.environ,
                     memory=memory,
                     timeout=profile.timeout,
-                    trace=trace,
-                    warn=warn,
                 )
             )
         return found[0]
@@ -222,10 +209,8 @@ def login(
     profile: Profile,
     secrets: Secrets,
     prompter: Prompter,
-    trace: Trace | None = None,
     *,
     memory: AwsMemory | None = None,
-    notify: Trace | None = None,
     call: StsCall | None = None,
 ) -> Credentials:
     """Okta → assertion → role (aliases when needed) → STS, with the duration and chaining
@@ -242,35 +227,30 @@ def login(
         from okenv.aliases import warm_connection
 
         warm_connection(os.environ, profile.timeout)  # the alias page, if needed, is 1 RTT
-    assertion = fetch_assertion(profile, secrets, prompter, trace)
-    lookup = _alias_lookup(assertion, profile, memory, notify, trace)
+    assertion = fetch_assertion(profile, secrets, prompter)
+    lookup = _alias_lookup(assertion, profile, memory)
     role = choose_role(assertion, profile.role, prompter, lookup)
     known = memory.aliases([role.account_id]) if memory else None
     account = (known or {}).get(role.account_id) or role.account_id
     if not profile.role and len(assertion.roles) > 1:
         prompter.info(
-            f'okenv: to skip this menu, set role = "{account}/{role.name}" '
-            f"in [profiles.{profile.name}]"
+            f'to skip this menu, set role = "{account}/{role.name}" in [profiles.{profile.name}]'
         )
     with progress(prompter, f"Asking AWS for {account}/{role.name}…"):
-        return assume(
-            role, assertion, profile, memory=memory, notify=notify, trace=trace, call=call
-        )
+        return assume(role, assertion, profile, memory=memory, call=call)
 
 
 def login_all(
     profile: Profile,
     secrets: Secrets,
     prompter: Prompter,
-    trace: Trace | None = None,
     *,
     memory: AwsMemory | None = None,
-    notify: Trace | None = None,
 ) -> list[GrantedRole]:
     """Credentials for every role the assertion grants (roles STS refuses are skipped
     with a warning; if it refuses all, the first error is raised)."""
-    assertion = fetch_assertion(profile, secrets, prompter, trace)
-    aliases = _alias_lookup(assertion, profile, memory, notify, trace)()
+    assertion = fetch_assertion(profile, secrets, prompter)
+    aliases = _alias_lookup(assertion, profile, memory)()
     from okenv.assume import assume, menu
     from okenv.errors import OkenvError
 
@@ -279,13 +259,10 @@ def login_all(
     failures: list[OkenvError] = []
     for role in ordered:
         try:
-            creds = assume(
-                role, assertion, profile, memory=memory, notify=notify, trace=trace, chain=False
-            )
+            creds = assume(role, assertion, profile, memory=memory, chain=False)
         except OkenvError as exc:
             failures.append(exc)
-            if notify:
-                notify(f"warning: skipping {role.arn}: {exc.message}")
+            report.warn(f"skipping {role.arn}: {exc.message}")
             continue
         granted.append(GrantedRole(role, aliases.get(role.account_id), creds))
     if not granted:

@@ -7,7 +7,9 @@ prompt is an error that says what was needed.
 
 Every text shown here — labels, menu titles and options, info and status lines — may carry
 what Okta or AWS sent (factor labels, the security question, role names, messages), so each
-goes through :func:`okenv.text.printable` on its way to the terminal.
+goes through :func:`okenv.text.printable` on its way to the terminal. ``info`` lines and
+status notes get the ``okenv: `` prefix here (:func:`okenv.report.prefixed`), so no caller
+types it; ``plain`` writes a line as it is (a menu, a banner's indented lines).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from okenv.errors import Interrupted, NoInputError, UsageError
+from okenv.report import prefixed
 from okenv.text import printable
 
 CHOICE_TRIES = 5
@@ -40,7 +43,11 @@ class Prompter(Protocol):
 
     def choose(self, title: str, options: Sequence[str]) -> int: ...
 
-    def info(self, message: str) -> None: ...
+    def info(self, message: str) -> None:
+        """``okenv: <message>``, a line for the user."""
+
+    def plain(self, message: str) -> None:
+        """``message`` as it is (made printable), without the prefix."""
 
     def status(self, message: str) -> AbstractContextManager[StatusLine]: ...
 
@@ -52,7 +59,7 @@ class StatusLine(Protocol):
         """Replace the status text."""
 
     def note(self, message: str) -> None:
-        """A line that stays (above the status), e.g. a number to tap in Okta Verify."""
+        """An ``okenv: `` line that stays (above the status), e.g. a number to tap."""
 
 
 class _PlainStatus:
@@ -64,7 +71,7 @@ class _PlainStatus:
         self._write(message)
 
     def _write(self, text: str) -> None:
-        self._out(text if text.startswith("okenv:") else f"okenv: {text}")
+        self._out(text)
 
     def update(self, message: str) -> None:
         if message != self._message:
@@ -174,11 +181,13 @@ class _Spinner:
         self._draw()
 
     def note(self, message: str) -> None:
+        self.line(prefixed(message.rstrip("\n")))
+
+    def line(self, text: str) -> None:
+        """``text`` (printable already) on a line of its own above the spinner."""
         with self._owner._lock:
             shown = self._shown
-            self._owner._write(
-                (_CLEAR_LINE if shown else "") + printable(message.rstrip("\n")) + "\n"
-            )
+            self._owner._write((_CLEAR_LINE if shown else "") + text + "\n")
             if shown:
                 self._shown = False  # the line it was on has become the note
                 self._draw()
@@ -342,11 +351,17 @@ class TerminalPrompter:
         raise UsageError("no valid choice", hint=f"answer with a number from 1 to {len(options)}")
 
     def info(self, message: str) -> None:
-        """A line for the user, on the terminal they answer prompts on."""
+        """``okenv: <message>`` for the user, on the terminal they answer prompts on."""
+        self._line(prefixed(message.rstrip("\n")))
+
+    def plain(self, message: str) -> None:
+        self._line(printable(message.rstrip("\n")))
+
+    def _line(self, text: str) -> None:
         if self._spinner is not None:
-            self._spinner.note(message)
+            self._spinner.line(text)
             return
-        self._write(printable(message.rstrip("\n")) + "\n")
+        self._write(text + "\n")
 
     @contextmanager
     def status(self, message: str, *, delay: float = 0.0) -> Iterator[StatusLine]:
@@ -395,7 +410,14 @@ class NoInputPrompter:
         )
 
     def info(self, message: str) -> None:
-        sys.stderr.write(printable(message.rstrip("\n")) + "\n")
+        self._line(prefixed(message.rstrip("\n")))
+
+    def plain(self, message: str) -> None:
+        self._line(printable(message.rstrip("\n")))
+
+    @staticmethod
+    def _line(text: str) -> None:
+        sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
     @contextmanager

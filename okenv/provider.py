@@ -12,9 +12,7 @@ from contextlib import contextmanager, suppress
 from okenv.cache import CredentialCache
 from okenv.config import Profile
 from okenv.credentials import Credentials
-from okenv.report import notify, trace
-
-Say = Callable[[str], None]
+from okenv.report import trace
 
 
 def cache_key(profile: Profile) -> str:
@@ -54,17 +52,15 @@ def credentials(
     *,
     force: bool = False,
     no_input: bool = False,
-    debug: bool = False,
 ) -> tuple[Credentials, bool]:
     """The cache's credentials for ``profile``, or a login (prompts on the terminal)."""
 
     def fetch() -> Credentials:
         with no_core_dumps():
-            return _login(profile, cache, no_input=no_input, debug=debug)
+            return _login(profile, cache, no_input=no_input)
 
     creds, cached = cached_credentials(profile, cache=cache, fetch=fetch, force=force)
-    if debug:
-        trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
+    trace(f"{'cache hit' if cached else 'logged in'}: {creds.role_arn}")
     return creds, cached
 
 
@@ -92,7 +88,7 @@ def no_core_dumps() -> Iterator[None]:
             resource.setrlimit(resource.RLIMIT_CORE, (soft, hard))
 
 
-def _login(profile: Profile, cache: CredentialCache, *, no_input: bool, debug: bool) -> Credentials:
+def _login(profile: Profile, cache: CredentialCache, *, no_input: bool) -> Credentials:
     from okenv.partitions import default_region
     from okenv.worker import start_sts_worker
 
@@ -111,9 +107,7 @@ def _login(profile: Profile, cache: CredentialCache, *, no_input: bool, debug: b
             profile,
             Secrets.from_environment(),
             make_prompter(no_input),
-            trace if debug else None,
             memory=AwsMemory(cache),
-            notify=notify,
             call=worker.call if worker else None,
         )
     finally:

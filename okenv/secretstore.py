@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from okenv import report
+
 PASSWORD = "password"  # noqa: S105 (the kind of entry)
 TOTP = "totp"
 MAX_SECRET = 1024  # characters: a password or seed longer than this is not one
@@ -59,28 +61,28 @@ def _keyring() -> Any:
     return keyring
 
 
-def get(org: str, username: str, kind: str, warn: Callable[[str], None]) -> str | None:
+def get(org: str, username: str, kind: str) -> str | None:
     """The stored secret, or None (none stored, or no usable keyring: warned)."""
     try:
         from keyring.errors import KeyringError
 
         value = bounded(lambda: _keyring().get_password(_service(org, kind), username))
     except (KeyringError, KeyringTimeout) as exc:
-        warn(f"the OS keyring cannot be read ({type(exc).__name__}); asking instead")
+        report.warn(f"the OS keyring cannot be read ({type(exc).__name__}); asking instead")
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_SECRET:
         return None
     return value
 
 
-def put(org: str, username: str, kind: str, secret: str, warn: Callable[[str], None]) -> bool:
+def put(org: str, username: str, kind: str, secret: str) -> bool:
     """Store ``secret``; False (warned) when the keyring refuses."""
     from keyring.errors import KeyringError
 
     try:
         bounded(lambda: _keyring().set_password(_service(org, kind), username, secret))
     except (KeyringError, KeyringTimeout) as exc:
-        warn(f"the OS keyring did not store the {kind} ({type(exc).__name__})")
+        report.warn(f"the OS keyring did not store the {kind} ({type(exc).__name__})")
         return False
     return True
 

@@ -75,7 +75,6 @@ Renew = Callable[[bool], Credentials]
 (:class:`~okenv.errors.NoInputError` when only a prompt could get them)."""
 
 
-
 def _clock_time(moment: float) -> str:
     return time.strftime("%H:%M:%S UTC", time.gmtime(moment))
 
@@ -104,7 +103,6 @@ class CredentialServer:
         retry_interval: float = RETRY_INTERVAL,
         request_deadline: float = REQUEST_DEADLINE,
         may_prompt: Callable[[], bool] = lambda: False,
-        say: Callable[[str], None] | None = None,
     ) -> None:
         self.profile = profile
         self.imds = imds
@@ -115,7 +113,6 @@ class CredentialServer:
         self._retry_interval = retry_interval
         self._deadline = request_deadline
         self._may_prompt = may_prompt
-        self._say = say or notify
         self._failure: str | None = None  # why the last renewal failed, None after a success
         self._not_before = 0.0  # no renewal attempt before this time
         self._imds_tokens: dict[str, tuple[float, str]] = {}  # token → (expiry, peer address)
@@ -236,7 +233,7 @@ class CredentialServer:
             self._creds, self._failure = fresh, None
         if recovered:
             until = _clock_time(fresh.expiration.timestamp())
-            self._say(f"renewed the credentials of {self.profile} (valid until {until})")
+            notify(f"renewed the credentials of {self.profile} (valid until {until})")
 
     def _failed(self, reason: str, needs_prompt: bool) -> None:
         with self._lock:
@@ -253,10 +250,10 @@ class CredentialServer:
         else:
             problem = f"cannot renew the credentials of {self.profile}: {reason}"
         if expiry > time.time():
-            self._say(f"{problem}; serving the current ones until {_clock_time(expiry)}")
+            notify(f"{problem}; serving the current ones until {_clock_time(expiry)}")
         else:
-            self._say(problem)
-        self._say(f"run `okenv login {self.profile}` in another terminal: it is picked up")
+            notify(problem)
+        notify(f"run `okenv login {self.profile}` in another terminal: it is picked up")
 
     def _expired_message(self) -> str:
         """The error body's text once the credentials have expired."""

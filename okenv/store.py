@@ -23,7 +23,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -78,12 +78,10 @@ class PrivateStore:
     def __init__(
         self,
         directory: Path,
-        warn: Callable[[str], None] | None = None,
         *,
         inside: Path | None = None,
     ) -> None:
         self.directory = Path(directory)
-        self._warn = warn or report.warn
         self._warned: set[str] = set()
         self._inside = None if inside is None else Path(inside)
 
@@ -100,7 +98,7 @@ class PrivateStore:
         if topic not in self._warned and message not in _WARNED:
             self._warned.add(topic)
             _WARNED.add(message)
-            self._warn(message)
+            report.warn(message)
 
     def _cannot_write(self, where: Path | str, reason: str) -> None:
         self._warn_once(
@@ -199,7 +197,7 @@ class PrivateStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            self._warn(f"cannot remove {path}: {exc.strerror or exc}")
+            report.warn(f"cannot remove {path}: {exc.strerror or exc}")
             return False
         return True
 

@@ -16,7 +16,6 @@ compared exactly:
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -34,8 +33,19 @@ __all__ = [
 ]
 
 # Whitespace, C0/C1 controls, DEL and the backslash that urllib3 reads as a path separator.
-_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
-_HOST = re.compile(r"[a-z0-9.-]+|\[[0-9a-f:.]+\]", re.ASCII)
+# Character sets rather than regular expressions: the cached path checks app_url, and
+# compiling a pattern costs more than the check.
+_UNSAFE = frozenset(map(chr, [*range(0x21), *range(0x7F, 0xA0), 0x5C]))
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_IP6_CHARS = frozenset("0123456789abcdef:.")
+
+
+def _plain_host(host: str) -> bool:
+    """An ASCII host name (lower case) or a bracketed IPv6 literal, nothing else."""
+    if host.startswith("[") and host.endswith("]"):
+        inner = host[1:-1]
+        return bool(inner) and _IP6_CHARS.issuperset(inner)
+    return bool(host) and _NAME_CHARS.issuperset(host)
 
 
 def redact_userinfo(url: str) -> str:
@@ -75,7 +85,7 @@ def split(url: str, what: str) -> SplitResult:
     is not plain ASCII (name or IP literal), a port that is not a number.
     """
     shown = redact_userinfo(url)
-    if _UNSAFE.search(url):
+    if not _UNSAFE.isdisjoint(url):
         raise ConfigError(f"{what} contains a space, a backslash or a control character: {shown!r}")
     parts = urlsplit(url)
     if "@" in parts.netloc:
@@ -84,7 +94,7 @@ def split(url: str, what: str) -> SplitResult:
             hint="okenv asks for the password itself; remove the user@ part",
         )
     host = parts.netloc.rpartition(":")[0] if _has_port(parts.netloc) else parts.netloc
-    if parts.scheme not in ("https", "http") or not host or not _HOST.fullmatch(host.lower()):
+    if parts.scheme not in ("https", "http") or not _plain_host(host.lower()):
         raise ConfigError(f"{what} is not an http(s) URL: {shown!r}")
     try:
         parts.port  # noqa: B018  (validates the port)

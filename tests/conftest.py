@@ -3,7 +3,8 @@
 - no instance-metadata probe (AWS_EC2_METADATA_DISABLED), no real AWS config or credentials
   (temp files), no AWS_PROFILE (an okenv credential_process profile would call okenv again);
 - every proxy variable points at a dead loopback port, NO_PROXY lets loopback through;
-- a temp HOME, OKENV_CONFIG and OKENV_CACHE_DIR, and none of the user's OKENV_* secrets.
+- a temp HOME, OKENV_CONFIG and OKENV_CACHE_DIR, and none of the user's OKENV_* secrets;
+- no ``--debug`` lines left switched on by an earlier in-process command.
 """
 
 from __future__ import annotations
@@ -61,4 +62,7 @@ def hygiene(
     sts = sys.modules.get("okenv.sts")
     if sts is not None:  # its botocore session read the previous test's AWS config
         sts._session.cache_clear()
+    from okenv import report
+
+    monkeypatch.setattr(report.REPORTER, "debug", False)  # a command's --debug ends with it
     yield home

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from okenv import report
 from okenv.cache import CredentialCache
 from okenv.config import Profile, parse_duration, resolve_profile
 from okenv.credentials import Credentials
 from okenv.paths import cache_dir, config_path
 from okenv.provider import credentials as provider_credentials
-from okenv.report import notify, warn
 
 if TYPE_CHECKING:
     from okenv.memory import AwsMemory
@@ -46,15 +46,16 @@ class LoginOptions(NamedTuple):
 
 
 def profile(name: str, options: LoginOptions | None = None) -> Profile:
-    """The configured profile ``name`` with the flags' overrides."""
+    """The configured profile ``name`` with the flags' overrides. Each command that logs in
+    starts here with its flags, so this is also where their ``--debug`` is switched on."""
+    if options is not None:
+        report.configure(debug=options.debug)
     overrides = (options or LoginOptions()).overrides()
-    return resolve_profile(
-        name, path=config_path(), environ=os.environ, overrides=overrides, warn=warn
-    )
+    return resolve_profile(name, path=config_path(), environ=os.environ, overrides=overrides)
 
 
 def cache() -> CredentialCache:
-    return CredentialCache(cache_dir(), warn=warn)
+    return CredentialCache(cache_dir())
 
 
 def memory() -> AwsMemory:
@@ -75,14 +76,12 @@ def credentials(
     """Cached credentials, or a login (imported only then: the hit path stays light). A
     login ends with :func:`summary` on stderr when that is a terminal (a person is
     watching; a script's log stays as it was) unless ``announce`` is False."""
-    creds, cached = provider_credentials(
-        resolved, cache(), force=force, no_input=options.no_input, debug=options.debug
-    )
+    creds, cached = provider_credentials(resolved, cache(), force=force, no_input=options.no_input)
     if announce and not cached:
         from okenv.prompt import stderr_is_tty
 
         if stderr_is_tty():
-            notify(summary(resolved.name, creds))
+            report.notify(summary(resolved.name, creds))
     return creds, cached
 
 

@@ -11,13 +11,14 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from okenv import report
 from okenv.errors import ConfigError, NoInputError, UsageError
-from okenv.report import REPORTER, notify, trace, warn
+from okenv.report import notify
 
 if TYPE_CHECKING:
     from okenv.discover import AwsApp
@@ -58,9 +59,9 @@ def _pick(prompter: Prompter, title: str, labels: Sequence[str]) -> list[int]:
     """Several of ``labels`` (numbers, commas, ranges); Enter for all."""
     if len(labels) == 1:
         return [0]
-    prompter.info(title)
+    prompter.plain(title)
     for number, label in enumerate(labels, 1):
-        prompter.info(f"  {number:>2}) {label}")
+        prompter.plain(f"  {number:>2}) {label}")
     for _ in range(3):
         answer = prompter.ask(f"Which (e.g. 1,3 or 2-4; Enter for all) [1-{len(labels)}]: ")
         answer = answer.strip().lower()
@@ -77,7 +78,7 @@ def _pick(prompter: Prompter, title: str, labels: Sequence[str]) -> list[int]:
                     raise ValueError(part)
                 chosen.extend(i - 1 for i in range(first, last + 1) if i - 1 not in chosen)
         except ValueError:
-            prompter.info(f"okenv: {answer!r} is not a choice; use numbers 1-{len(labels)}")
+            prompter.info(f"{answer!r} is not a choice; use numbers 1-{len(labels)}")
             continue
         if chosen:
             return chosen
@@ -99,12 +100,11 @@ def okenv_command() -> str:
 
 
 class Signer(NamedTuple):
-    """Who signs in, how to ask, whether the password goes to the keyring, the trace."""
+    """Who signs in, how to ask, whether the password goes to the keyring."""
 
     username: str
     prompter: Prompter
     keyring: bool = False
-    say: Callable[[str], None] | None = None
     totp_secret: str | None = None
     """A seed typed into configure (for the keyring): it also answers configure's own MFA."""
 
@@ -120,10 +120,10 @@ def _session_http(org: str, signer: Signer) -> OktaHttp | None:
     from okenv.okta.http import OktaHttp
     from okenv.okta.session import default_store
 
-    saved = default_store(warn=warn).load(org, signer.username)
+    saved = default_store().load(org, signer.username)
     if saved is None:
         return None
-    http = OktaHttp(org, trace=signer.say)
+    http = OktaHttp(org)
     http.set_cookie(saved.cookie, saved.value)
     return http
 
@@ -138,8 +138,8 @@ def _org_sign_in(org: str, signer: Signer) -> None:
     from okenv.okta.signin import OktaOptions
 
     username, prompter = signer.username, signer.prompter
-    options = OktaOptions.from_environment(warn=warn)
-    http = OktaHttp(org, trace=signer.say, notify=prompter.info)
+    options = OktaOptions.from_environment()
+    http = OktaHttp(org, notify=prompter.info)
     if detect_engine(http) == "idx":
         raise ConfigError(
             f"{org} runs Okta Identity Engine: okenv signs in there through an app",
@@ -172,7 +172,7 @@ def _org_sign_in(org: str, signer: Signer) -> None:
     if signer.keyring and asked and not secrets.password:
         from okenv.secretstore import PASSWORD, put
 
-        put(org, username, PASSWORD, asked[0], warn)
+        put(org, username, PASSWORD, asked[0])
 
 
 def _assertion(app_link: str, signer: Signer) -> SamlAssertion:
@@ -182,7 +182,7 @@ def _assertion(app_link: str, signer: Signer) -> SamlAssertion:
     profile = Profile(
         name="configure", app_url=app_link, username=signer.username, keyring=signer.keyring
     )
-    return fetch_assertion(profile, signer.secrets(), signer.prompter, signer.say)
+    return fetch_assertion(profile, signer.secrets(), signer.prompter)
 
 
 def _discover(
@@ -236,7 +236,7 @@ def _remember(org: str, signer: Signer) -> Signer:
             raise UsageError("that TOTP seed is not base32") from None
         from okenv.secretstore import TOTP, put
 
-        put(org, signer.username, TOTP, seed, warn)
+        put(org, signer.username, TOTP, seed)
         return signer._replace(keyring=True, totp_secret=seed)
     return signer._replace(keyring=True)
 
@@ -270,7 +270,7 @@ def _proposals(
     found: list[Proposal] = []
     for app in apps:
         assertion = read.get(app.link) or _assertion(app.link, signer)
-        aliases = account_aliases(assertion, environ=os.environ, memory=memory(), warn=warn)
+        aliases = account_aliases(assertion, environ=os.environ, memory=memory())
         ordered, _ = menu(assertion.roles, aliases)
         for role in ordered:
             alias = aliases.get(role.account_id)
@@ -344,7 +344,7 @@ def _name(proposals: list[Proposal], ask: Prompter, existing: set[str]) -> list[
     for item in (proposals[i] for i in picked):
         name = ask.ask(f"Profile name for {item.label} [{item.name}]: ").strip() or item.name
         if _NAME_UNSAFE.search(name) or len(name) > MAX_NAME or name in taken:
-            ask.info(f"okenv: {name!r} cannot be used; keeping {item.name}")
+            ask.info(f"{name!r} cannot be used; keeping {item.name}")
             name = item.name
         taken.add(name)
         edited.append(item._replace(name=name))
@@ -362,7 +362,8 @@ def run(given: ConfigureInput) -> int:
     data = read_config(path)
     defaults = data.get("defaults", {})
     org, link, username = _who(given, ask, defaults)
-    signer = Signer(username, ask, say=trace if given.debug else None)
+    report.configure(debug=given.debug)
+    signer = Signer(username, ask)
     if ask.interactive and not given.yes:
         signer = _remember(org, signer)
     apps, read = _discover(org, link or None, signer)
@@ -382,7 +383,7 @@ def run(given: ConfigureInput) -> int:
     profiles = {p.name: {"app_url": p.app.link, "role": p.role.arn} for p in proposals}
     before = path.read_text("utf-8") if path.exists() else ""
     after = add_profiles(before, profiles, new_defaults)
-    REPORTER.write(diff(before, after, path))  # sanitised line by line, no prefix
+    report.REPORTER.write(diff(before, after, path))  # sanitised line by line, no prefix
     if not given.yes:
         if not ask.interactive:
             raise NoInputError("not writing the config without a yes", hint="pass --yes")

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
-from okenv.report import notify, trace, warn
+from okenv.report import notify, warn
 
 
 class ConsoleInput(NamedTuple):
@@ -23,9 +23,7 @@ def run(given: ConsoleInput) -> int:
 
     resolved = common.profile(given.profile, given.login)
     creds, _ = common.credentials(resolved, given.login, force=given.force)
-    token = signin_token(
-        creds, os.environ, timeout=resolved.timeout, trace=trace if given.login.debug else None
-    )
+    token = signin_token(creds, os.environ, timeout=resolved.timeout)
     url = login_url(creds, token, os.environ, creds.region or resolved.region)
     if given.print_url:
         sys.stdout.write(url + "\n")

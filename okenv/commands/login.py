@@ -8,7 +8,7 @@ from typing import NamedTuple
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
 from okenv.config import Profile
-from okenv.report import notify, trace, warn
+from okenv.report import notify, warn
 
 
 class LoginInput(NamedTuple):
@@ -65,9 +65,7 @@ def _login_all(profile: Profile, options: LoginOptions) -> None:
             profile,
             Secrets.from_environment(),
             common.prompter(options.no_input),
-            trace if options.debug else None,
             memory=common.memory(),
-            notify=notify,
         )
     sections: dict[str, dict[str, str]] = {}
     for item in granted:

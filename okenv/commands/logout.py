@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from okenv import report
 from okenv.commands import common
 from okenv.errors import OkenvError
-from okenv.report import notify, trace, warn
+from okenv.report import notify
 
 
 class LogoutInput(NamedTuple):
@@ -20,6 +21,7 @@ def run(given: LogoutInput) -> int:
     from okenv.okta import device
     from okenv.okta.session import default_store, logout
 
+    report.configure(debug=given.debug)
     count = common.cache().remove(given.profile)
     org = username = None
     if given.profile is not None:
@@ -31,25 +33,13 @@ def run(given: LogoutInput) -> int:
             org, username = resolved.org_url, resolved.username
     ended = revoked = 0
     if given.profile is None or org is not None:
-        ended = logout(
-            default_store(warn=warn),
-            org=org,
-            username=username,
-            warn=warn,
-            trace=trace if given.debug else None,
-        )
-        revoked = device.logout(
-            device.default_store(warn=warn),
-            org=org,
-            warn=warn,
-            trace=trace if given.debug else None,
-        )
+        ended = logout(default_store(), org=org, username=username)
+        revoked = device.logout(device.default_store(), org=org)
     approvals = f" and {revoked} browser approval(s)" if revoked else ""
     forgotten = _forget_passwords(given.profile) if given.forget_password else None
     keyring = "" if forgotten is None else f" and {forgotten} keyring entry(ies)"
     notify(
-        f"forgot {count} cached credential set(s) and {ended} Okta session(s)"
-        f"{approvals}{keyring}"
+        f"forgot {count} cached credential set(s) and {ended} Okta session(s){approvals}{keyring}"
     )
     return 0
 

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from okenv.commands import common
 from okenv.commands.common import LoginOptions
-from okenv.report import trace, warn
 from okenv.text import printable
 
 
@@ -26,16 +25,13 @@ def run(given: RolesInput) -> int:
     from okenv.rolepage import account_label
 
     resolved = common.profile(given.profile, given.login)
-    say = trace if given.login.debug else None
     prompter = common.prompter(given.login.no_input)
-    assertion = fetch_assertion(resolved, Secrets.from_environment(), prompter, say)
+    assertion = fetch_assertion(resolved, Secrets.from_environment(), prompter)
     aliases = account_aliases(
         assertion,
         environ=os.environ,
         memory=common.memory(),
         timeout=resolved.timeout,
-        trace=say,
-        warn=warn,
     )
     ordered, _ = menu(assertion.roles, aliases)
     if given.as_json:

@@ -193,7 +193,7 @@ def drive(
         if status_ == "MFA_REQUIRED":
             tx = _verify_mfa(http, tx, ctx)
         elif status_ == "PASSWORD_WARN" and _link(tx, "skip"):
-            ctx.prompter.info("okenv: your Okta password expires soon; change it in a browser")
+            ctx.prompter.info("your Okta password expires soon; change it in a browser")
             tx = http.post_json(_link(tx, "skip"), {"stateToken": tx.get("stateToken")})
         elif status_ == "UNAUTHENTICATED" and tx.get("stateToken"):
             # Step-up: this transaction (e.g. from the app's sign-in page) wants credentials.
@@ -228,7 +228,7 @@ def _verify_mfa(http: OktaHttp, tx: Tx, ctx: MfaContext) -> Tx:
         verify_url = _link(challenge, "next") or factor.verify_url
         resend_url = _link(challenge, "resend")
         where = f" to {shown(factor.device)}" if factor.device else ""
-        ctx.prompter.info(f"okenv: Okta sent a code {_SENT_BY[factor.kind]}{where}")
+        ctx.prompter.info(f"Okta sent a code {_SENT_BY[factor.kind]}{where}")
 
     def resend() -> None:
         http.post_json(resend_url, {"stateToken": state_token})
@@ -290,7 +290,7 @@ def _verify_security_key(
         assertion = get_assertion(request, ctx.prompter)
         owner = next(fid for fid, cid in credentials.items() if cid == assertion.credential_id)
         if owner != target:
-            ctx.prompter.info("okenv: Okta wants that key's own challenge: touch it once more")
+            ctx.prompter.info("Okta wants that key's own challenge: touch it once more")
             pending = [owner, *(fid for fid in pending if fid != owner)]
             allowed = [credentials[owner]]
             continue
@@ -302,7 +302,7 @@ def _verify_security_key(
                 raise
             if not pending:
                 raise
-            ctx.prompter.info("okenv: Okta refused that security key; trying the next one")
+            ctx.prompter.info("Okta refused that security key; trying the next one")
             allowed = [credentials[fid] for fid in pending]
     raise AssertionError("unreachable")  # pragma: no cover
 

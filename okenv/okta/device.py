@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
+from okenv import report
 from okenv.errors import (
     AuthenticationError,
     Interrupted,
@@ -61,7 +62,6 @@ __all__ = ["GrantStore", "OAuthError", "OpenUrl", "default_store", "logout", "si
 
 SLOW_DOWN_STEP = 5  # seconds added to the interval per slow_down (RFC 8628 §3.5)
 
-Trace = Callable[[str], None]
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 OpenUrl = Callable[[str], bool]  # True when a browser was started
@@ -85,16 +85,14 @@ class RateLimited(OktaError):
     """HTTP 429 without an OAuth error body (while polling: one more ``slow_down``)."""
 
 
-def post_form(
-    http: OktaHttp, path: str, form: Mapping[str, str], trace: Trace | None = None
-) -> dict[str, Any]:
+def post_form(http: OktaHttp, path: str, form: Mapping[str, str]) -> dict[str, Any]:
     """POST a form to the org's OAuth endpoint (deadline, size cap and redirects as
     :class:`OktaHttp` keeps them); the JSON object of a 2xx answer (none counts as ``{}``),
     else :class:`OAuthError` with Okta's words, or :class:`RateLimited`."""
     status_code, data = http.post_form(path, form)
     error = data.get("error") if data is not None else None
-    if trace is not None and isinstance(error, str):
-        trace(f"POST {path}: {shown(error, 40)}")
+    if isinstance(error, str):
+        report.trace(f"POST {path}: {shown(error, 40)}")
     if 200 <= status_code < 300:
         return data or {}
     if data is not None and isinstance(error, str):
@@ -109,19 +107,18 @@ def post_form(
 # -- the steps -------------------------------------------------------------------------------
 
 
-def authorize(http: OktaHttp, client_id: str, trace: Trace | None = None) -> DeviceAuthorization:
+def authorize(http: OktaHttp, client_id: str) -> DeviceAuthorization:
     """Start a device authorization. An app that does not grant ``offline_access`` and
     ``device_sso`` (okta-aws-cli's setup) is asked again for the basic scopes."""
     path = "/oauth2/v1/device/authorize"
     try:
         try:
-            data = post_form(http, path, {"client_id": client_id, "scope": SCOPES}, trace)
+            data = post_form(http, path, {"client_id": client_id, "scope": SCOPES})
         except OAuthError as exc:
             if exc.error != "invalid_scope":
                 raise
-            if trace is not None:
-                trace("the OIDC app does not grant device_sso; asking for the basic scopes")
-            data = post_form(http, path, {"client_id": client_id, "scope": BASIC_SCOPES}, trace)
+            report.trace("the OIDC app does not grant device_sso; asking for the basic scopes")
+            data = post_form(http, path, {"client_id": client_id, "scope": BASIC_SCOPES})
     except OAuthError as exc:
         raise _setup_error(exc, client_id) from None
     return parse_authorization(data, http.org_url)
@@ -147,7 +144,6 @@ def wait_for_approval(
     prompter: Prompter,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
-    trace: Trace | None = None,
 ) -> dict[str, Any]:
     """Poll the token endpoint at Okta's interval until the user answers; the token answer.
 
@@ -172,7 +168,7 @@ def wait_for_approval(
                     )
                 sleep(interval)
                 try:
-                    return post_form(http, "/oauth2/v1/token", form, trace)
+                    return post_form(http, "/oauth2/v1/token", form)
                 except OAuthError as exc:
                     if exc.error == "authorization_pending":
                         continue
@@ -201,7 +197,7 @@ def _poll_error(exc: OAuthError, auth: DeviceAuthorization) -> OkenvError:
     return exc
 
 
-def exchange(http: OktaHttp, grant: KeptGrant, app_id: str, trace: Trace | None = None) -> str:
+def exchange(http: OktaHttp, grant: KeptGrant, app_id: str) -> str:
     """A web-SSO token for the AWS app ``app_id`` from a kept approval."""
     data = post_form(
         http,
@@ -217,7 +213,6 @@ def exchange(http: OktaHttp, grant: KeptGrant, app_id: str, trace: Trace | None 
             "audience": f"urn:okta:apps:{app_id}",
             "scope": EXCHANGE_SCOPE,
         },
-        trace,
     )
     if data.get("issued_token_type") != WEB_SSO_TOKEN_TYPE:
         raise OktaError("Okta's token exchange did not issue a web SSO token")
@@ -235,7 +230,7 @@ def open_sso(http: OktaHttp, web_sso_token: str) -> Any:
     return page
 
 
-def revoke(http: OktaHttp, grant: KeptGrant, trace: Trace | None = None) -> None:
+def revoke(http: OktaHttp, grant: KeptGrant) -> None:
     """End the approval at Okta (the device secret and what was minted with it)."""
     post_form(
         http,
@@ -247,7 +242,6 @@ def revoke(http: OktaHttp, grant: KeptGrant, trace: Trace | None = None) -> None
                 "device_secret" if grant.actor_token_type == DEVICE_SECRET_TYPE else "access_token"
             ),
         },
-        trace,
     )
 
 
@@ -274,24 +268,19 @@ def show(
 ) -> None:
     """The URL and the user code, prominently, and a QR code of the complete URL."""
     minutes = max(1, auth.expires_in // 60)
-    lines = [
-        "",
-        "okenv: approve this sign-in in a browser (this machine's or your phone's):",
-        "",
-        f"    open   {auth.verification_uri}",
-        f"    code   {auth.user_code}",
-        "",
-    ]
+    prompter.plain("")
+    prompter.info("approve this sign-in in a browser (this machine's or your phone's):")
+    lines = ["", f"    open   {auth.verification_uri}", f"    code   {auth.user_code}", ""]
     target = auth.verification_uri_complete
     if target is not None and qr:
         lines += ["  or scan (the code is filled in):", ""]
         lines += ["  " + line for line in qr_lines(target)]
         lines.append("")
-    if opened:
-        lines.append("okenv: opened it in this machine's browser")
-    lines.append(f"okenv: the code is valid for {minutes} minute{'s' if minutes != 1 else ''}")
     for line in lines:  # one by one: a prompter shows each message as one line
-        prompter.info(line)
+        prompter.plain(line)
+    if opened:
+        prompter.info("opened it in this machine's browser")
+    prompter.info(f"the code is valid for {minutes} minute{'s' if minutes != 1 else ''}")
 
 
 # -- the whole sign-in ----------------------------------------------------------------------
@@ -308,22 +297,20 @@ def sign_in(
     open_url: OpenUrl | None = None,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
-    trace: Trace | None = None,
 ) -> Any:
     """The AWS app's SAML form page for ``app_url``, through a kept approval when there is
     one that Okta still accepts, else through a new device authorization."""
     app_id = app_id_of(app_url)
     lock = store.lock(http.org_url, client_id) if store is not None else nullcontext()
     with lock:
-        token = _kept_token(http, client_id, app_id, username, store, trace)
+        token = _kept_token(http, client_id, app_id, username, store)
         if token is None:
-            grant = _approve(http, client_id, username, prompter, open_url, sleep, clock, trace)
+            grant = _approve(http, client_id, username, prompter, open_url, sleep, clock)
             if store is not None:
                 store.save(grant)
-                if trace is not None:
-                    trace(f"kept the device approval of {grant.username}")
+                report.trace(f"kept the device approval of {grant.username}")
             try:
-                token = exchange(http, grant, app_id, trace)
+                token = exchange(http, grant, app_id)
             except OAuthError as exc:
                 raise _exchange_error(exc, app_id) from None
     return open_sso(http, token)
@@ -335,23 +322,20 @@ def _kept_token(
     app_id: str,
     username: str | None,
     store: GrantStore | None,
-    trace: Trace | None,
 ) -> str | None:
     """A web SSO token from the kept approval, or None when there is none Okta accepts."""
     kept = store.load(http.org_url, client_id, username) if store is not None else None
     if kept is None or store is None:
         return None
     try:
-        token = exchange(http, kept, app_id, trace)
+        token = exchange(http, kept, app_id)
     except OAuthError as exc:
         if exc.error != "invalid_grant":
             raise _exchange_error(exc, app_id) from None
-        if trace is not None:
-            trace("Okta no longer accepts the kept device approval; forgetting it")
+        report.trace("Okta no longer accepts the kept device approval; forgetting it")
         store.forget(kept)
         return None
-    if trace is not None:
-        trace(f"exchanged the kept device approval of {kept.username}")
+    report.trace(f"exchanged the kept device approval of {kept.username}")
     return token
 
 
@@ -363,7 +347,6 @@ def _approve(
     open_url: OpenUrl | None,
     sleep: Sleep,
     clock: Clock,
-    trace: Trace | None,
 ) -> KeptGrant:
     """A new device authorization, shown, polled until approved, and checked."""
     if not prompter.interactive:
@@ -373,16 +356,14 @@ def _approve(
             hint="run `okenv login PROFILE` in a terminal first; other profiles of the org "
             "then work without one while the approval lasts",
         )
-    auth = authorize(http, client_id, trace)
+    auth = authorize(http, client_id)
     opened = False
     if open_url is not None:
         opened = open_url(auth.verification_uri_complete or auth.verification_uri)
         if not opened:
-            prompter.info("okenv: could not start a browser here; open the URL yourself")
+            prompter.info("could not start a browser here; open the URL yourself")
     show(prompter, auth, opened=opened)
-    data = wait_for_approval(
-        http, client_id, auth, prompter=prompter, sleep=sleep, clock=clock, trace=trace
-    )
+    data = wait_for_approval(http, client_id, auth, prompter=prompter, sleep=sleep, clock=clock)
     grant = parse_grant(data, http.org_url, client_id, time.time())
     if username is not None and grant.username.lower() != username.lower():
         raise AuthenticationError(
@@ -414,8 +395,6 @@ def logout(
     *,
     org: str | None = None,
     timeout: float = 10.0,
-    warn: Callable[[str], None] | None = None,
-    trace: Trace | None = None,
 ) -> int:
     """Revoke the kept approvals (all, or those of ``org``) at Okta and forget them;
     how many were forgotten. An Okta that cannot be reached is warned about."""
@@ -425,10 +404,9 @@ def logout(
             continue
         if grant.usable(time.time()):
             try:
-                revoke(OktaHttp(grant.org, timeout=timeout, trace=trace), grant, trace)
+                revoke(OktaHttp(grant.org, timeout=timeout), grant)
             except OkenvError as exc:
-                if warn is not None:
-                    warn(f"could not revoke the device approval at {grant.org}: {exc.message}")
+                report.warn(f"could not revoke the device approval at {grant.org}: {exc.message}")
         if store.forget(grant):
             forgotten += 1
     return forgotten

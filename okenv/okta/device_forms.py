@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from okenv.config import OKTA_ID
+from okenv.config import is_okta_id
 from okenv.errors import ConfigError, OktaError
 from okenv.text import printable
 from okenv.urls import is_loopback, split
@@ -49,7 +49,7 @@ def shown(text: str, limit: int = 300) -> str:
 def app_id_of(app_url: str) -> str:
     """The ``0oa…`` app instance id in the AWS app's embed link (``/home/amazon_aws/<id>/272``)."""
     parts = [p for p in urlsplit(app_url).path.split("/") if p]
-    if len(parts) >= 3 and parts[0] == "home" and OKTA_ID.fullmatch(parts[2]):
+    if len(parts) >= 3 and parts[0] == "home" and is_okta_id(parts[2]):
         return parts[2]
     raise ConfigError(
         f"cannot find the Okta app id in app_url {app_url!r}",

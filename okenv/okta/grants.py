@@ -8,7 +8,7 @@ AWS apps of the org are exchanged without a second approval while it lasts.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -126,11 +126,9 @@ class FileGrantStore:
         return grant if usable and grant.actor_token and grant.id_token else None
 
 
-def default_store(
-    environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
-) -> FileGrantStore:
+def default_store(environ: Mapping[str, str] | None = None) -> FileGrantStore:
     """The store in okenv's cache dir (``<cache dir>/okta``, beside the Okta sessions)."""
     from okenv.paths import cache_dir
 
     root = cache_dir(environ)
-    return FileGrantStore(PrivateStore(root / "okta", warn, inside=root))
+    return FileGrantStore(PrivateStore(root / "okta", inside=root))

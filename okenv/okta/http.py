@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import mechanicalsoup
 import requests
 
-from okenv import __version__
+from okenv import __version__, report
 from okenv.errors import AuthenticationError, NetworkError, OkenvError, OktaError
 from okenv.limits import MAX_JSON, MAX_PAGE, Expired, deadline, read_capped
 from okenv.redact import redact_url
@@ -35,15 +35,8 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})  # a GET that got one of these 
 RETRY_BACKOFF = 0.5  # seconds before that one retry (GET only: a POST is never repeated)
 SESSION_COOKIES = ("idx", "sid")  # Okta's session cookie: idx on Identity Engine, sid on Classic
 
-Trace = Callable[[str], None]
 Notify = Callable[[str], None]
 Sleep = Callable[[float], None]
-
-
-def _stderr_notify(message: str) -> None:
-    import sys
-
-    sys.stderr.write(message.rstrip("\n") + "\n")
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -59,7 +52,6 @@ class OktaHttp:
         org_url: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        trace: Trace | None = None,
         notify: Notify | None = None,
         sleep: Sleep = time.sleep,
         rate_limit_max_wait: float = RATE_LIMIT_MAX_WAIT,
@@ -68,8 +60,7 @@ class OktaHttp:
         self.org_url = org_url.rstrip("/")
         self.timeout = timeout
         self._origin = _origin(self.org_url)
-        self._trace = trace
-        self._notify = notify or _stderr_notify
+        self._notify = notify or report.notify
         self._sleep = sleep
         self._rate_limit_max_wait = rate_limit_max_wait
         self._retry_backoff = retry_backoff
@@ -162,9 +153,9 @@ class OktaHttp:
         if self._loopback_http:
             for cookie in self.session.cookies:
                 cookie.secure = False
-        if self._trace:
+        if report.tracing():
             elapsed = (time.monotonic() - start) * 1000
-            self._trace(f"{method} {redact_url(url)} → {response.status_code} ({elapsed:.0f} ms)")
+            report.trace(f"{method} {redact_url(url)} → {response.status_code} ({elapsed:.0f} ms)")
         return response
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -178,10 +169,7 @@ class OktaHttp:
         """
         response = self._send(method, url, **kwargs)
         if method == "GET" and response.status_code in RETRY_STATUSES:
-            if self._trace:
-                self._trace(
-                    f"HTTP {response.status_code}: retrying once in {self._retry_backoff:g} s"
-                )
+            report.trace(f"HTTP {response.status_code}: retrying once in {self._retry_backoff:g} s")
             self._sleep(self._retry_backoff)
             response = self._send(method, url, **kwargs)
         if response.status_code != 429:
@@ -190,7 +178,7 @@ class OktaHttp:
         if wait is None or wait > self._rate_limit_max_wait:
             return response
         self._notify(
-            f"okenv: Okta's rate limit was reached; retrying in {math.ceil(wait)} s when it resets…"
+            f"Okta's rate limit was reached; retrying in {math.ceil(wait)} s when it resets…"
         )
         self._sleep(wait)
         return self._send(method, url, **kwargs)
@@ -348,6 +336,7 @@ def refusal_code(keys: Collection[str]) -> str:
     """The errorCode for an Identity Engine ERROR with these i18n keys (a wrong password:
     :data:`REJECTED_PASSWORD`), else ""."""
     return REJECTED_PASSWORD if _WRONG_PASSWORD_KEYS & set(keys) else ""
+
 
 # Okta error codes a user can act on → (exception class, message, hint)
 _OKTA_ERRORS: dict[str, tuple[type[OkenvError], str, str | None]] = {

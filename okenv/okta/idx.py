@@ -145,7 +145,7 @@ class _Flow:
                 raise AuthenticationError(
                     f"Okta: {message.text}", hint="check the username (OKENV_USERNAME / username)"
                 )
-            self.ctx.prompter.info(f"okenv: Okta: {message.text}")
+            self.ctx.prompter.info(f"Okta: {message.text}")
 
     def _step(self, forms: dict[str, Json], data: Json) -> Answer:
         if "device-challenge-poll" in forms:
@@ -218,9 +218,7 @@ class _Flow:
                 hint="choose another authenticator with --factor, or enroll one okenv supports",
             )
         self.refused.add(method.label)
-        self.ctx.prompter.info(
-            f"okenv: cannot answer the {method.label} challenge; choosing another"
-        )
+        self.ctx.prompter.info(f"cannot answer the {method.label} challenge; choosing another")
         return self.select(select, data)
 
     def _verification_data(self, forms: dict[str, Json], data: Json) -> Answer:
@@ -272,10 +270,10 @@ class _Flow:
     def _skip(self, forms: dict[str, Json]) -> Answer:
         self.once("skip", limit=3)
         if "reenroll-authenticator-warning" in forms:
-            self.ctx.prompter.info("okenv: your Okta password expires soon; change it in a browser")
+            self.ctx.prompter.info("your Okta password expires soon; change it in a browser")
         else:
             step = sorted(SKIPPABLE & forms.keys())[0]
-            self.ctx.prompter.info(f"okenv: skipped Okta's optional {step!r} step")
+            self.ctx.prompter.info(f"skipped Okta's optional {step!r} step")
         return self.post(forms["skip"], {})
 
     def _poll(self, form: Json, data: Json) -> Answer:

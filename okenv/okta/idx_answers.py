@@ -151,7 +151,7 @@ def _answer_security_key(flow: Flow, form: Json, data: Json, method: Method) -> 
         if select is None or not others or flow.ctx.preference == "webauthn":
             raise
         flow.refused.add(method.label)
-        flow.ctx.prompter.info(f"okenv: {exc.message}; choosing another authenticator")
+        flow.ctx.prompter.info(f"{exc.message}; choosing another authenticator")
         return flow.select(select, data)
     return flow.post(form, {"credentials": securitykey.idx_credentials(assertion)})
 

@@ -143,7 +143,7 @@ def _choose(methods: Sequence[Method], ctx: MfaContext) -> Method:
         raise BrowserRequired(
             f"none of your Okta MFA methods can be used by okenv (enrolled: {offered})",
             hint="enroll Okta Verify (push or code), Google Authenticator, SMS or email in Okta, "
-            "or sign in through a browser (engine = \"device\", README)",
+            'or sign in through a browser (engine = "device", README)',
         )
     preference = ctx.preference
     if preference != "auto":
@@ -167,7 +167,7 @@ def _choose(methods: Sequence[Method], ctx: MfaContext) -> Method:
                 return found[0]
     if unusable and ctx.prompter.interactive:
         ctx.prompter.info(
-            "okenv: not offered (okenv cannot use them): " + ", ".join(m.label for m in unusable)
+            "not offered (okenv cannot use them): " + ", ".join(m.label for m in unusable)
         )
     return usable[ctx.prompter.choose("Choose an MFA factor:", [m.label for m in usable])]
 
@@ -220,7 +220,7 @@ def ask_code(ctx: MfaContext, label: str, *, empty_ok: bool = False) -> str:
         problem = None if empty_ok and not code else code_problem(code)
         if problem is None:
             return code
-        ctx.prompter.info(f"okenv: {problem}; try again")
+        ctx.prompter.info(f"{problem}; try again")
     raise AuthenticationError("no valid code entered", hint="type the code the app shows")
 
 
@@ -268,7 +268,7 @@ def ask_sent_code(ctx: MfaContext, label: str, resend: Callable[[], None] | None
             return code
         resend()
         resent = True
-        ctx.prompter.info(f"okenv: Okta sent a new code ({label})")
+        ctx.prompter.info(f"Okta sent a new code ({label})")
 
 
 def wait_for_next_code(ctx: MfaContext) -> None:
@@ -303,7 +303,7 @@ def enter_code(
             wait_for_next_code(ctx)
             continue
         if attempt < tries:
-            ctx.prompter.info(f"okenv: {answer.message} ({tries - attempt} left)")
+            ctx.prompter.info(f"{answer.message} ({tries - attempt} left)")
             continue
         error = answer.error
         if uses_seed(method, ctx) and answer.kind == WRONG:
@@ -365,7 +365,7 @@ def shown(text: object) -> str:
 
 def number_challenge_message(number: object, device: str) -> str:
     """The number to tap in Okta Verify, made hard to miss."""
-    return f"okenv: ▶▶  In Okta Verify on {shown(device)}, tap  {shown(number)}  ◀◀"
+    return f"▶▶  In Okta Verify on {shown(device)}, tap  {shown(number)}  ◀◀"
 
 
 def push_timeout_error(seconds: float) -> AuthenticationError:

@@ -13,12 +13,13 @@ The engine answer of ``/.well-known/okta-organization`` is kept per org for a da
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from okenv import report
 from okenv.digest import sha256_hex
 from okenv.errors import AuthenticationError, OkenvError, OktaError
 from okenv.okta.http import OktaHttp
@@ -190,14 +191,12 @@ def end_session(http: OktaHttp, saved: SavedSession) -> bool:
     return http.delete("/api/v1/sessions/me") < 300
 
 
-def default_store(
-    environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
-) -> SessionStore:
+def default_store(environ: Mapping[str, str] | None = None) -> SessionStore:
     """The store in okenv's cache dir (``<cache dir>/okta``)."""
     from okenv.paths import cache_dir
 
     root = cache_dir(environ)
-    return SessionStore(PrivateStore(root / "okta", warn, inside=root))
+    return SessionStore(PrivateStore(root / "okta", inside=root))
 
 
 def logout(
@@ -206,8 +205,6 @@ def logout(
     org: str | None = None,
     username: str | None = None,
     timeout: float = 10.0,
-    warn: Callable[[str], None] | None = None,
-    trace: Callable[[str], None] | None = None,
 ) -> int:
     """End the saved Okta sessions (all, or those of ``org`` / ``username``) at Okta, then
     forget them. Returns how many were forgotten; an Okta that cannot be reached is warned
@@ -220,10 +217,9 @@ def logout(
             continue
         if saved.usable(time.time()):
             try:
-                end_session(OktaHttp(saved.org, timeout=timeout, trace=trace), saved)
+                end_session(OktaHttp(saved.org, timeout=timeout), saved)
             except OkenvError as exc:
-                if warn is not None:
-                    warn(f"could not end the Okta session at {saved.org}: {exc.message}")
+                report.warn(f"could not end the Okta session at {saved.org}: {exc.message}")
         if store.forget(saved.org, saved.username):
             forgotten += 1
     return forgotten

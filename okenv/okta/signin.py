@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from okenv import report
 from okenv.config import Profile
 from okenv.errors import BrowserRequired, OktaError
 from okenv.okta import classic, device, idx
@@ -31,8 +32,6 @@ from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext, Waits
 from okenv.okta.pages import SamlForm, has_saml_form, parse_app_page, state_token
 from okenv.okta.session import SessionStore, default_store, describe_session, detect_engine
 from okenv.prompt import Prompter
-
-Trace = Callable[[str], None]
 
 
 def _seconds(text: str | None, default: float) -> float:
@@ -59,9 +58,7 @@ class OktaOptions:
     """How ``--open`` starts this machine's browser (default: :func:`okenv.browser.open_url`)."""
 
     @classmethod
-    def from_environment(
-        cls, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] | None = None
-    ) -> OktaOptions:
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> OktaOptions:
         """The defaults, the store in okenv's cache dir, and the settings
         ``OKENV_POLL_INTERVAL`` / ``OKENV_PUSH_TIMEOUT`` (seconds, README "Variables")."""
         env = os.environ if environ is None else environ
@@ -70,8 +67,8 @@ class OktaOptions:
                 poll_interval=_seconds(env.get("OKENV_POLL_INTERVAL"), POLL_INTERVAL),
                 push_timeout=_seconds(env.get("OKENV_PUSH_TIMEOUT"), PUSH_TIMEOUT),
             ),
-            store=default_store(env, warn),
-            grants=device.default_store(env, warn),
+            store=default_store(env),
+            grants=device.default_store(env),
         )
 
 
@@ -88,13 +85,10 @@ class _Once:
         return self._value
 
 
-def _http(
-    profile: Profile, prompter: Prompter, options: OktaOptions, trace: Trace | None
-) -> OktaHttp:
+def _http(profile: Profile, prompter: Prompter, options: OktaOptions) -> OktaHttp:
     return OktaHttp(
         profile.org_url,
         timeout=profile.timeout,
-        trace=trace,
         notify=prompter.info,
         sleep=options.waits.sleep,
         rate_limit_max_wait=options.rate_limit_max_wait,
@@ -107,7 +101,6 @@ def device_sign_in(
     username: str | None,
     prompter: Prompter,
     options: OktaOptions,
-    trace: Trace | None = None,
     http: OktaHttp | None = None,
 ) -> SamlForm:
     """The SAML form through a browser approval (:func:`okenv.okta.device.sign_in`)."""
@@ -119,7 +112,7 @@ def device_sign_in(
 
         open_url = options.open_url or browser_open
     page = device.sign_in(
-        http or _http(profile, prompter, options, trace),
+        http or _http(profile, prompter, options),
         client_id=profile.oidc_client_id,
         app_url=profile.app_url,
         username=username,
@@ -128,7 +121,6 @@ def device_sign_in(
         open_url=open_url,
         sleep=options.waits.sleep,
         clock=options.waits.clock,
-        trace=trace,
     )
     return parse_app_page(page)
 
@@ -141,16 +133,12 @@ def sign_in(
     totp_secret: str | None,
     prompter: Prompter,
     options: OktaOptions,
-    trace: Trace | None = None,
     security_answer: str | None = None,
 ) -> SamlForm:
     """Sign in to the profile's Okta org and return the AWS app's SAML form."""
-    say = trace or (lambda _message: None)
     if profile.engine == "device":
-        return device_sign_in(
-            profile, username=username, prompter=prompter, options=options, trace=trace
-        )
-    http = _http(profile, prompter, options, trace)
+        return device_sign_in(profile, username=username, prompter=prompter, options=options)
+    http = _http(profile, prompter, options)
     ctx = MfaContext(
         prompter,
         profile.factor,
@@ -169,22 +157,22 @@ def sign_in(
         page: Any = None
         saved = store.load(org, username) if store is not None else None
         if saved is not None and store is not None:
-            say(f"trying the saved Okta session ({saved.cookie} cookie)")
+            report.trace(f"trying the saved Okta session ({saved.cookie} cookie)")
             http.set_cookie(saved.cookie, saved.value)
             page = http.open_page(profile.app_url)
             if has_saml_form(page):
                 form = parse_app_page(page)
-                _remember(http, store, username, say)
+                _remember(http, store, username)
                 return form
-            say("the saved Okta session was not enough; signing in")
+            report.trace("the saved Okta session was not enough; signing in")
             store.forget(org, username)
         try:
-            page = _with_engine(http, profile, store, page, username, secret, ctx, say)
+            page = _with_engine(http, profile, store, page, username, secret, ctx)
         except BrowserRequired as exc:
-            return _through_a_browser(exc, profile, username, prompter, options, trace)
+            return _through_a_browser(exc, profile, username, prompter, options)
         form = parse_app_page(page)
         if store is not None:
-            _remember(http, store, username, say)
+            _remember(http, store, username)
         return form
 
 
@@ -194,19 +182,16 @@ def _through_a_browser(
     username: str,
     prompter: Prompter,
     options: OktaOptions,
-    trace: Trace | None,
 ) -> SamlForm:
     """``auto`` with an ``oidc_client_id``: the device flow where a password engine met a
     step only a browser can answer (said on the terminal); else the error stands."""
     if profile.engine != "auto" or profile.oidc_client_id is None:
         raise exc
     prompter.info(
-        f"okenv: {exc.message}; signing in through a browser instead "
+        f"{exc.message}; signing in through a browser instead "
         "(device authorization with oidc_client_id)"
     )
-    return device_sign_in(
-        profile, username=username, prompter=prompter, options=options, trace=trace
-    )
+    return device_sign_in(profile, username=username, prompter=prompter, options=options)
 
 
 def _with_engine(
@@ -217,12 +202,12 @@ def _with_engine(
     username: str,
     secret: Callable[[], str],
     ctx: MfaContext,
-    say: Trace,
 ) -> Any:
     """Sign in on the org's engine: the setting, the remembered one, or the probe's."""
     org = http.org_url
     remembered = store.engine(org) if store is not None and profile.engine == "auto" else None
-    engine = remembered or _engine(profile.engine, http, store, say)
+    engine = profile.engine if profile.engine in ("classic", "idx") else remembered
+    engine = engine or _probe(http, store)
     try:
         return _flow(engine, http, profile, page, username, secret, ctx)
     except OktaError:
@@ -231,10 +216,10 @@ def _with_engine(
         if remembered is None or store is None:
             raise
         store.forget_engine(org)
-        detected = _engine(profile.engine, http, store, say)
+        detected = _probe(http, store)
         if detected == remembered:
             raise
-        say(f"the remembered engine ({remembered}) was refused; Okta runs {detected}")
+        report.trace(f"the remembered engine ({remembered}) was refused; Okta runs {detected}")
         return _flow(detected, http, profile, None, username, secret, ctx)
 
 
@@ -255,14 +240,10 @@ def _flow(
     return _classic(http, profile, page, username, secret, ctx)
 
 
-def _engine(setting: str, http: OktaHttp, store: SessionStore | None, say: Trace) -> str:
-    if setting in ("classic", "idx"):
-        return setting
-    cached = store.engine(http.org_url) if store is not None else None
-    if cached is not None:
-        return cached
+def _probe(http: OktaHttp, store: SessionStore | None) -> str:
+    """The engine ``/.well-known/okta-organization`` names (remembered), else classic."""
     detected = detect_engine(http)
-    say(f"Okta engine: {detected or 'unknown (using classic)'}")
+    report.trace(f"Okta engine: {detected or 'unknown (using classic)'}")
     if detected is not None and store is not None:
         store.save_engine(http.org_url, detected)
     return detected or "classic"
@@ -309,10 +290,12 @@ def _to_app(http: OktaHttp, profile: Profile, tx: dict[str, Any]) -> Any:
     return http.open_page(profile.app_url, params={"sessionToken": token})
 
 
-def _remember(http: OktaHttp, store: SessionStore, username: str, say: Trace) -> None:
+def _remember(http: OktaHttp, store: SessionStore, username: str) -> None:
     saved = describe_session(http, username)
     if saved is None:
-        say("no Okta session to keep")
+        report.trace("no Okta session to keep")
         return
     store.save(saved)
-    say(f"kept the Okta session ({saved.cookie} cookie) until {time.ctime(saved.expires_at)}")
+    report.trace(
+        f"kept the Okta session ({saved.cookie} cookie) until {time.ctime(saved.expires_at)}"
+    )

@@ -229,7 +229,7 @@ class _Ceremony:
                     else:
                         line.update(text)
                 elif message.kind == "wrong-pin":
-                    self.prompter.info("okenv: wrong PIN")
+                    self.prompter.info("wrong PIN")
                     self._wrong_pin = True
                 elif message.kind == "pin":
                     spinner.close()
@@ -246,7 +246,7 @@ class _Ceremony:
                     live.discard(message.key)
                     errors.append(message.payload)
                     if _is_not_registered(message.payload) and live and line is not None:
-                        line.note("okenv: that security key is not registered for this account")
+                        line.note("that security key is not registered for this account")
         raise self._explain(errors)
 
     def _ask_pin(self, retries: int | None) -> str:

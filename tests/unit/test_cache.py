@@ -6,6 +6,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from okenv import report
 from okenv.cache import MIN_REMAINING, CredentialCache
 from okenv.credentials import Credentials
 
@@ -27,16 +29,22 @@ def creds(seconds: float = 3600, token: str = "token", role: str = ROLE) -> Cred
 
 
 class Warnings:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
+    """The warnings okenv.report gave while the test ran (without ``warning: ``)."""
 
-    def __call__(self, message: str) -> None:
-        self.messages.append(message)
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    @property
+    def messages(self) -> list[str]:
+        return [
+            line.removeprefix("warning: ") for line in self._lines if line.startswith("warning: ")
+        ]
 
 
 @pytest.fixture
-def warnings() -> Warnings:
-    return Warnings()
+def warnings() -> Iterator[Warnings]:
+    with report.captured() as lines:
+        yield Warnings(lines)
 
 
 @pytest.fixture
@@ -46,7 +54,7 @@ def directory(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cache(directory: Path, warnings: Warnings) -> CredentialCache:
-    return CredentialCache(directory, warn=warnings)
+    return CredentialCache(directory)
 
 
 def mode(path: Path) -> int:
@@ -275,7 +283,7 @@ def test_refuses_a_group_writable_directory(
 def test_directory_below_a_regular_file_warns_once(tmp_path: Path, warnings: Warnings) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    cache = CredentialCache(blocker / "okenv", warn=warnings)
+    cache = CredentialCache(blocker / "okenv")
     key = CredentialCache.key("prod", ROLE)
     cache.store(key, "prod", creds())
     cache.store(key, "prod", creds())
@@ -291,7 +299,7 @@ def test_directory_below_a_regular_file_warns_once(tmp_path: Path, warnings: War
 def test_cache_path_that_is_a_file_warns_once(tmp_path: Path, warnings: Warnings) -> None:
     blocker = tmp_path / "okenv"
     blocker.write_text("")
-    cache = CredentialCache(blocker, warn=warnings)
+    cache = CredentialCache(blocker)
     cache.store(CredentialCache.key("prod", None), "prod", creds())
     cache.store(CredentialCache.key("prod", None), "prod", creds())
     assert len(warnings.messages) == 1

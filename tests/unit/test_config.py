@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from okenv import report
 from okenv.config import Profile, check_org_url, parse_duration, resolve_profile
 from okenv.errors import ConfigError, UsageError
 
@@ -119,8 +120,8 @@ def test_accepted_org_urls(url: str) -> None:
 
 def test_unknown_keys_warn_but_work(tmp_path: Path) -> None:
     path = write(tmp_path, f'[profiles.a]\napp_url = "{APP}"\ncolour = "blue"\n')
-    warnings: list[str] = []
-    profile = resolve_profile("a", path=path, environ={}, warn=warnings.append)
+    with report.captured() as warnings:
+        profile = resolve_profile("a", path=path, environ={})
     assert profile.app_url == APP
     assert len(warnings) == 1 and "'colour'" in warnings[0]
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import pytest
 import segno
 
+from okenv import report
 from okenv.errors import (
     AuthenticationError,
     BrowserRequired,
@@ -110,10 +111,9 @@ def _sign_in(
     app_url: str | None = None,
     username: str | None = None,
     open_url: Callable[[str], bool] | None = None,
-    trace: Callable[[str], None] | None = None,
 ) -> object:
     return device.sign_in(
-        OktaHttp(okta.url, timeout=5, trace=trace),
+        OktaHttp(okta.url, timeout=5),
         client_id=DEFAULT_CLIENT_ID,
         app_url=app_url or okta.app_url,
         username=username,
@@ -122,7 +122,6 @@ def _sign_in(
         open_url=open_url,
         sleep=user.sleep,
         clock=okta.now,
-        trace=trace,
     )
 
 
@@ -406,8 +405,8 @@ def test_logout_revokes_and_forgets(org, user, store) -> None:
 
 def test_logout_forgets_even_when_okta_cannot_be_reached(tmp_path, store) -> None:
     store.save(KeptGrant("http://127.0.0.1:9", DEFAULT_CLIENT_ID, "a@b.c", "s", "a.b.c", 9e9))
-    warned: list[str] = []
-    assert device.logout(store, timeout=1, warn=warned.append) == 1
+    with report.captured() as warned:
+        assert device.logout(store, timeout=1) == 1
     assert store.grants() == [] and "could not revoke" in warned[0]
 
 
@@ -437,10 +436,10 @@ def test_the_requests_are_exactly_what_okta_documents(org, user, store) -> None:
 
 def test_the_trace_names_steps_and_never_a_token(org, user, store) -> None:
     okta, oauth = org
-    lines: list[str] = []
     user.on_wait(1, oauth.approve)
-    _sign_in(okta, user, store=store, trace=lines.append)
-    _sign_in(okta, user, store=store, trace=lines.append, app_url=_app_b(okta))
+    with report.captured() as lines:  # --debug
+        _sign_in(okta, user, store=store)
+        _sign_in(okta, user, store=store, app_url=_app_b(okta))
     text = "\n".join(lines)
     [grant] = store.grants()
     secrets = [grant.actor_token, grant.id_token, *oauth.web_sso_tokens, *oauth.access_tokens]

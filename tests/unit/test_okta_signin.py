@@ -65,6 +65,11 @@ class ScriptedPrompter:
         return self.choices.pop(0)
 
     def info(self, message: str) -> None:
+        # The prefix is the prompter's to add (okenv.report.prefixed): no caller types it.
+        assert not message.startswith("okenv:"), message
+        self.lines.append(message)
+
+    def plain(self, message: str) -> None:
         self.lines.append(message)
 
     @contextmanager
@@ -77,7 +82,7 @@ class ScriptedPrompter:
                 prompter.statuses.append(message)
 
             def note(self, message: str) -> None:
-                prompter.lines.append(message)
+                prompter.info(message)
 
         yield Line()
 
@@ -503,8 +508,8 @@ def test_terminal_status_spinner_restores_the_line() -> None:
     read_end, write_end = os.pipe()
     prompter = TerminalPrompter(read_end, write_end)
     with pytest.raises(KeyboardInterrupt), status(prompter, "Approve the push on X…") as line:
-        line.note("okenv: tap 42")
-        prompter.info("okenv: a message")
+        line.note("tap 42")
+        prompter.info("a message")
         raise KeyboardInterrupt
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
@@ -519,7 +524,7 @@ def test_plain_status_without_a_terminal(capsys: pytest.CaptureFixture[str]) -> 
     from okenv.prompt import NoInputPrompter, status
 
     with status(NoInputPrompter(), "Approve the push on X…") as line:
-        line.note("okenv: tap 42")
+        line.note("tap 42")
     assert capsys.readouterr().err == "okenv: Approve the push on X…\nokenv: tap 42\n"
 
 

@@ -37,7 +37,7 @@ try:
     elif mode == "single":
         answer = prompter.choose("Choose an AWS role:", ["dev/Admin"])
     elif mode == "info":
-        prompter.info("okenv: approve the push")
+        prompter.info("approve the push")
         answer = "done"
     print(f"GOT[{answer}]", flush=True)
     code = 0
@@ -210,7 +210,7 @@ def test_no_input_prompter_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(NoInputError, match="a choice is needed"):
         prompter.choose("Choose an AWS role:", ["a", "b"])
     assert prompter.choose("Choose an AWS role:", ["only"]) == 0
-    prompter.info("okenv: hello")
+    prompter.info("hello")
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "okenv: hello\n"

@@ -17,6 +17,7 @@ import pytest
 from botocore.credentials import ContainerProvider
 from botocore.utils import InstanceMetadataFetcher
 
+from okenv import report
 from okenv.credentials import Credentials, rfc3339
 from okenv.errors import NetworkError, NoInputError
 from okenv.http1 import MAX_REQUEST
@@ -41,8 +42,9 @@ def never(interactive: bool) -> Credentials:
 
 
 @pytest.fixture
-def messages() -> list[str]:
-    return []
+def messages() -> Iterator[list[str]]:
+    with report.captured(debug=False) as lines:  # what the server says on stderr
+        yield lines
 
 
 @pytest.fixture
@@ -52,9 +54,7 @@ def serve(messages: list[str]) -> Iterator[Callable[..., CredentialServer]]:
     def start(
         creds: Credentials | None = None, renew: Callable[[bool], Credentials] = never, **options
     ) -> CredentialServer:
-        server = CredentialServer(
-            creds or make_creds(), renew, profile="prod", say=messages.append, **options
-        )
+        server = CredentialServer(creds or make_creds(), renew, profile="prod", **options)
         started.append(server.start())
         return server
 

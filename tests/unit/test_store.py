@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from okenv import report
 from okenv.awsfiles import write_credentials_file
 from okenv.cache import CredentialCache
 from okenv.errors import OkenvError
@@ -97,26 +98,26 @@ def test_an_oversized_or_special_document_is_not_read(tmp_path: Path) -> None:
 def test_a_subdirectory_store_refuses_an_unsafe_parent(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     root.mkdir(mode=0o700)
-    warnings: list[str] = []
-    sessions = SessionStore(PrivateStore(root / "okta", warnings.append, inside=root))
+    sessions = SessionStore(PrivateStore(root / "okta", inside=root))
     saved = SavedSession("https://o.example", "alice", "sid", "v", 4e9)
     sessions.save(saved)
     assert sessions.load("https://o.example", "alice", now=0) == saved
     root.chmod(0o777)
-    assert sessions.load("https://o.example", "alice", now=0) is None
+    with report.captured() as warnings:
+        assert sessions.load("https://o.example", "alice", now=0) is None
     assert len(warnings) == 1 and "writable by other users" in warnings[0]
 
 
 def test_cannot_write_is_said_once_across_documents_and_locks(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    warnings: list[str] = []
-    cache = CredentialCache(blocker / "okenv", warn=warnings.append)
+    cache = CredentialCache(blocker / "okenv")
     memory = AwsMemory(cache)
-    memory.remember_aliases({"123456789012": "prod"})
-    with cache.lock("aws-credentials-file"):
-        pass
-    assert memory.aliases(["123456789012"]) is None
+    with report.captured() as warnings:
+        memory.remember_aliases({"123456789012": "prod"})
+        with cache.lock("aws-credentials-file"):
+            pass
+        assert memory.aliases(["123456789012"]) is None
     assert len(warnings) == 1, warnings
     assert warnings[0].endswith("continuing without it")
 

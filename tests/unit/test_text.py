@@ -59,7 +59,7 @@ def test_terminal_lines_carry_no_server_control_characters() -> None:
         assert prompter.choose(f"Choose {HOSTILE}:", [f"dev/{HOSTILE}", "prod/Admin"]) == 1
         os.write(answers_w, b"blue\n")
         assert prompter.ask(f"Security question: {HOSTILE}") == "blue"
-        prompter.info(f"okenv: Okta: {HOSTILE}")
+        prompter.info(f"Okta: {HOSTILE}")
         with status(prompter, f"waiting {HOSTILE}") as line:
             line.update(f"still {HOSTILE}")
             line.note(f"tap {HOSTILE}")
@@ -78,7 +78,7 @@ def test_terminal_lines_carry_no_server_control_characters() -> None:
 
 
 def test_no_input_lines_are_printable(capsys: pytest.CaptureFixture[str]) -> None:
-    NoInputPrompter().info(f"okenv: {HOSTILE}")
+    NoInputPrompter().info(HOSTILE)
     with status(NoInputPrompter(), f"waiting {HOSTILE}") as line:
         line.update(f"still {HOSTILE}")
     err = capsys.readouterr().err
