@@ -126,41 +126,50 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, d
             await task
 
 
-class DelayProxy:
-    """``127.0.0.1:listen_port`` → ``target``, with ``rtt`` seconds of round-trip time."""
+async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                  target: tuple[str, int], conn: str, *, delay: float, not_before: float,
+                  up_log: Log | None, down_log: Log | None) -> None:
+    """Connect to ``target`` and pump both ways (:func:`_pump`; ``not_before``: the client's
+    bytes only) until both sides end, then close both; a refused target closes the client."""
+    try:
+        up_reader, up_writer = await asyncio.open_connection(*target)
+    except OSError:
+        writer.close()
+        return
+    with contextlib.suppress(asyncio.CancelledError):  # the run is over
+        await asyncio.gather(
+            _pump(reader, up_writer, delay=delay, not_before=not_before, log=up_log, conn=conn,
+                  direction="up"),
+            _pump(up_reader, writer, delay=delay, not_before=0.0, log=down_log, conn=conn,
+                  direction="down"),
+        )
+    for w in (writer, up_writer):
+        with contextlib.suppress(OSError, RuntimeError):
+            w.close()
+
+
+class _Relay:
+    """A server on ``127.0.0.1`` (in the run's loop) whose connections go on to ``target``;
+    ``_handle`` says how."""
 
     def __init__(self, runner: _Loop, name: str, target: tuple[str, int], log: Log,
-                 listen_port: int = 0) -> None:
+                 listen_port: int = 0, context: ssl.SSLContext | None = None) -> None:
         self.runner, self.name, self.target, self.log = runner, name, target, log
-        self.rtt = 0.0
         self._count = 0
         self._server: asyncio.Server | None = None
         self._listen_port = listen_port
+        self.context = context
+
+    def _next_conn(self) -> str:
+        self._count += 1
+        return f"{self.name}#{self._count}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted = time.perf_counter()
-        self._count += 1
-        conn = f"{self.name}#{self._count}"
-        self.log.open(conn, accepted)
-        rtt = self.rtt
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            return
-        with contextlib.suppress(asyncio.CancelledError):  # the run is over
-            await asyncio.gather(
-                _pump(reader, up_writer, delay=rtt / 2, not_before=accepted + rtt, log=self.log,
-                      conn=conn, direction="up"),
-                _pump(up_reader, writer, delay=rtt / 2, not_before=0.0, log=self.log,
-                      conn=conn, direction="down"),
-            )
-        for w in (writer, up_writer):
-            with contextlib.suppress(OSError, RuntimeError):
-                w.close()
+        raise NotImplementedError
 
     async def _start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self._listen_port)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self._listen_port,
+                                                  ssl=self.context)
         return int(self._server.sockets[0].getsockname()[1])
 
     def start(self) -> int:
@@ -178,51 +187,33 @@ class DelayProxy:
         self.runner.call(self._stop())
 
 
-class TlsTerminator:
+class DelayProxy(_Relay):
+    """``127.0.0.1:listen_port`` → ``target``, with ``rtt`` seconds of round-trip time."""
+
+    def __init__(self, runner: _Loop, name: str, target: tuple[str, int], log: Log,
+                 listen_port: int = 0) -> None:
+        super().__init__(runner, name, target, log, listen_port)
+        self.rtt = 0.0
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted = time.perf_counter()
+        conn = self._next_conn()
+        self.log.open(conn, accepted)
+        rtt = self.rtt
+        await _bridge(reader, writer, self.target, conn, delay=rtt / 2,
+                      not_before=accepted + rtt, up_log=self.log, down_log=self.log)
+
+
+class TlsTerminator(_Relay):
     """TLS on a loopback port → plaintext to ``target`` (no delay; logs request lines)."""
 
     def __init__(self, runner: _Loop, name: str, target: tuple[str, int], context: ssl.SSLContext,
                  log: Log) -> None:
-        self.runner, self.name, self.target, self.context, self.log = (
-            runner, name, target, context, log)
-        self._server: asyncio.Server | None = None
-        self._count = 0
+        super().__init__(runner, name, target, log, context=context)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._count += 1
-        conn = f"{self.name}#{self._count}"
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.close()
-            return
-        with contextlib.suppress(asyncio.CancelledError):  # the run is over
-            await asyncio.gather(
-                _pump(reader, up_writer, delay=0.0, not_before=0.0, log=self.log, conn=conn,
-                      direction="up"),
-                _pump(up_reader, writer, delay=0.0, not_before=0.0, log=None, conn=conn,
-                      direction="down"),
-            )
-        for w in (writer, up_writer):
-            with contextlib.suppress(OSError, RuntimeError):
-                w.close()
-
-    async def _start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.context)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    def start(self) -> int:
-        port = self.runner.call(self._start())
-        assert isinstance(port, int)
-        self.port = port
-        return port
-
-    def stop(self) -> None:
-        async def stop() -> None:
-            if self._server is not None:
-                self._server.close()
-                await self._server.wait_closed()
-        self.runner.call(stop())
+        await _bridge(reader, writer, self.target, self._next_conn(), delay=0.0, not_before=0.0,
+                      up_log=self.log, down_log=None)
 
 
 @contextlib.contextmanager

@@ -8,8 +8,10 @@ typer) build the same inputs, and a command's behaviour is written once.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -124,44 +126,73 @@ DetectedShellArg = Annotated[
 ]
 
 
+NO_LOGIN = LoginOptions()
+"""The default a command gives its ``login`` parameter (its flags fill it)."""
+_LOGIN_FLAGS: dict[str, object] = {
+    "role": RoleOpt,
+    "duration": DurationOpt,
+    "region": RegionOpt,
+    "username": UsernameOpt,
+    "factor": FactorOpt,
+    "no_input": NoInputOpt,
+    "debug": DebugOpt,
+    "open_browser": OpenOpt,
+}
+"""A :class:`LoginOptions` field → its flag (its default is the field's)."""
+LOGIN = ("role", "duration", "region", "username", "factor", "no_input", "debug")
+"""The login flags most commands take, in their --help order (``--open``: add "open_browser")."""
+
+
+def login_options(*names: str) -> Callable[[Callable[..., Input]], Callable[..., Input]]:
+    """The command's ``login: LoginOptions`` parameter becomes the flags ``names`` (one option
+    each, declared once above, in that order, where ``login`` stands); typer reads them and the
+    command gets them as one :class:`LoginOptions`."""
+
+    def decorate(func: Callable[..., Input]) -> Callable[..., Input]:
+        signature = inspect.signature(func, eval_str=True)
+        params: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            if param.name != "login":
+                params.append(param)
+                continue
+            for name in names:
+                flag, default = _LOGIN_FLAGS[name], getattr(NO_LOGIN, name)
+                params.append(param.replace(name=name, annotation=flag, default=default))
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> Input:
+            login = LoginOptions(**{name: kwargs.pop(name) for name in names})
+            return func(**kwargs, login=login)
+
+        # typer reads inspect.signature(), which takes __signature__ as it stands
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
 # -- commands ------------------------------------------------------------------------------
 
 
 @app.command("env")
+@login_options(*LOGIN, "open_browser")
 def env_command(
     profile: ProfileArg,
     shell: ShellOpt = None,
     force: ForceOpt = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
-    open_browser: OpenOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """Print shell code that sets the profile's credentials (log in when needed)."""
-    return EnvInput(
-        profile,
-        shell,
-        force,
-        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
-    )
+    return EnvInput(profile, shell, force, login)
 
 
 @app.command("exec")
+@login_options(*LOGIN)
 def exec_command(
     profile: ProfileArg,
     command: Annotated[list[str], typer.Argument(help="The command to run, after --.")],
     force: ForceOpt = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
+    login: LoginOptions = NO_LOGIN,
     server: Annotated[
         bool,
         typer.Option(
@@ -187,17 +218,11 @@ def exec_command(
     hands out credentials that it renews, from the cache or a login that needs no prompt,
     5 minutes before they expire; use it when COMMAND may run longer than that.
     """
-    return ExecInput(
-        profile,
-        tuple(command),
-        force,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
-        server=server or imds,
-        imds=imds,
-    )
+    return ExecInput(profile, tuple(command), force, login, server=server or imds, imds=imds)
 
 
 @app.command("login")
+@login_options(*LOGIN, "open_browser")
 def login_command(
     profile: ProfileArg,
     force: ForceOpt = False,
@@ -216,82 +241,46 @@ def login_command(
             help="Write every granted role into the AWS credentials file (alias-RoleName).",
         ),
     ] = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
-    open_browser: OpenOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """Log in and fill the cache; say on stderr until when the credentials are valid."""
-    return LoginInput(
-        profile,
-        force,
-        aws_profile,
-        all_roles,
-        LoginOptions(role, duration, region, username, factor, no_input, debug, open_browser),
-    )
+    return LoginInput(profile, force, aws_profile, all_roles, login)
 
 
 @app.command("credential-process")
+@login_options(*LOGIN)
 def credential_process_command(
     profile: ProfileArg,
     force: ForceOpt = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """Print the AWS credential_process JSON (Version 1) for the profile."""
-    return CredentialProcessInput(
-        profile, force, LoginOptions(role, duration, region, username, factor, no_input, debug)
-    )
+    return CredentialProcessInput(profile, force, login)
 
 
 @app.command("roles")
+@login_options("username", "factor", "no_input", "debug")
 def roles_command(
     profile: ProfileArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """List the roles the login grants, grouped by account (with aliases when known)."""
-    return RolesInput(
-        profile,
-        as_json,
-        LoginOptions(username=username, factor=factor, no_input=no_input, debug=debug),
-    )
+    return RolesInput(profile, as_json, login)
 
 
 @app.command("console")
+@login_options(*LOGIN)
 def console_command(
     profile: ProfileArg,
     print_url: Annotated[
         bool, typer.Option("--print", help="Print the sign-in URL instead of opening it.")
     ] = False,
     force: ForceOpt = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """Open (or print) an AWS console sign-in URL for the profile's credentials."""
-    return ConsoleInput(
-        profile,
-        print_url,
-        force,
-        LoginOptions(role, duration, region, username, factor, no_input, debug),
-    )
+    return ConsoleInput(profile, print_url, force, login)
 
 
 @app.command("status")
@@ -331,17 +320,11 @@ def init_command(shell: DetectedShellArg = None) -> Input:
 
 
 @app.command("use")
+@login_options(*LOGIN, "open_browser")
 def use_command(
     profile: ProfileArg,
     force: ForceOpt = False,
-    role: RoleOpt = None,
-    duration: DurationOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-    factor: FactorOpt = None,
-    no_input: NoInputOpt = False,
-    debug: DebugOpt = False,
-    open_browser: OpenOpt = False,
+    login: LoginOptions = NO_LOGIN,
 ) -> Input:
     """Switch the current shell to PROFILE (needs the shell integration from `okenv init`).
 

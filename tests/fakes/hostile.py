@@ -21,16 +21,30 @@ Modes:
 from __future__ import annotations
 
 import socket
+import socketserver
 import threading
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
+
+from tests.fakes.http import LoopbackServer
 
 __all__ = ["HostileServer"]
 
 Mode = Literal["drip", "flood", "record"]
 
 
-class HostileServer:
+class _Handler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        owner = self.server.owner  # type: ignore[attr-defined]  # LoopbackServer's _Server
+        assert isinstance(owner, HostileServer)
+        owner._serve(self.request)
+
+
+class HostileServer(LoopbackServer):
+    """The lifecycle (``start``/``stop``, ``port``/``url``, a context manager) is
+    :class:`tests.fakes.http.LoopbackServer`'s; each connection is served by ``_serve``."""
+
+    handler = _Handler
+
     def __init__(
         self,
         mode: Mode,
@@ -40,6 +54,7 @@ class HostileServer:
         interval: float = 0.1,
         filler: bytes = b" ",
     ) -> None:
+        super().__init__()
         self.mode = mode
         self.content_type = content_type
         self.size = size
@@ -49,65 +64,22 @@ class HostileServer:
         self.received: list[bytes] = []
         self.sent = 0
         self.finished = False
-        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
-
-    @property
-    def port(self) -> int:
-        assert self._listener is not None, "not started"
-        port: int = self._listener.getsockname()[1]
-        return port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Self:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        listener.settimeout(0.2)
-        self._listener = listener
-        thread = threading.Thread(target=self._accept, name="hostile-accept", daemon=True)
-        thread.start()
-        self._threads.append(thread)
-        return self
 
     def stop(self) -> None:
         self._stop.set()
-        for thread in self._threads:
+        super().stop()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:  # so that ``sent`` and ``finished`` are final
             thread.join(timeout=5)
-        if self._listener is not None:
-            self._listener.close()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        super()._track(conn, add=add)
+        if add:
             with self._lock:
                 self.connections += 1
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
 
     def _read_request(self, conn: socket.socket) -> bytes:
         conn.settimeout(2)
@@ -135,25 +107,27 @@ class HostileServer:
         return data
 
     def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            request = self._read_request(conn)
-            with self._lock:
-                self.received.append(request)
-            if self.mode == "record":
-                return
-            length = f"Content-Length: {self.size}\r\n" if self.mode == "drip" else ""
-            head = (
-                f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\n{length}"
-                "Connection: close\r\n\r\n"
-            ).encode()
-            try:
-                conn.sendall(head)
-                if self.mode == "drip":
-                    self._drip(conn)
-                else:
-                    self._flood(conn)
-            except OSError:
-                return  # the client hung up: what a bounded client does
+        """One connection, in its own thread (the server closes ``conn`` after)."""
+        with self._lock:
+            self._threads.append(threading.current_thread())
+        request = self._read_request(conn)
+        with self._lock:
+            self.received.append(request)
+        if self.mode == "record":
+            return
+        length = f"Content-Length: {self.size}\r\n" if self.mode == "drip" else ""
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\n{length}"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        try:
+            conn.sendall(head)
+            if self.mode == "drip":
+                self._drip(conn)
+            else:
+                self._flood(conn)
+        except OSError:
+            return  # the client hung up: what a bounded client does
 
     def _drip(self, conn: socket.socket) -> None:
         for _ in range(self.size):

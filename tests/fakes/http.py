@@ -27,6 +27,7 @@ import contextlib
 import json as _json
 import re
 import socket
+import socketserver
 import ssl
 import threading
 import time
@@ -42,6 +43,7 @@ __all__ = [
     "Failure",
     "FakeHTTPServer",
     "Handler",
+    "LoopbackServer",
     "Request",
     "Response",
     "empty_response",
@@ -270,8 +272,16 @@ def _methods(method: str | Iterable[str] | None) -> frozenset[str] | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: FakeHTTPServer
+    owner: LoopbackServer
     ssl_context: ssl.SSLContext | None = None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.owner._track(request, add=True)  # from its accept ...
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.owner._track(request, add=False)  # ... to its close
+        super().shutdown_request(request)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
@@ -295,16 +305,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16
     disable_nagle_algorithm = True
 
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.connection, add=False)
-
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -326,6 +326,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         owner = self.server.owner
+        assert isinstance(owner, FakeHTTPServer)
         body = self._read_body()
         split = urlsplit(self.path)
         query_all = parse_qs(split.query, keep_blank_values=True)
@@ -388,48 +389,34 @@ def _parse_cookies(values: list[str]) -> dict[str, str]:
     return cookies
 
 
-class FakeHTTPServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 with routes, failures and a request log.
+class LoopbackServer:
+    """A threaded TCP server on ``host``/``port`` (default 127.0.0.1 on an ephemeral port),
+    HTTPS with ``ssl_context`` (a server-side :class:`ssl.SSLContext` with its certificate
+    loaded), serving each connection with ``handler`` in a daemon thread of its own: the
+    lifecycle (``start``/``stop``, a context manager, ``port``/``url``) that
+    :class:`FakeHTTPServer` and ``tests.fakes.hostile`` share. All three are attributes that
+    may be set before ``start()``; ``url`` names ``host`` and leaves out the scheme's default
+    port. ``stop()`` also shuts down the connections still open."""
 
-    ``routes`` is an optional table of ``(method, path_regex, handler)``; ``method`` may be
-    a string, several methods, or ``"*"``/None for any. Path regexes are full-matched
-    against the path without its query string.
-
-    ``host``/``port`` choose the address to bind (default 127.0.0.1 on an ephemeral port);
-    ``ssl_context`` (a server-side :class:`ssl.SSLContext` with its certificate loaded)
-    serves HTTPS instead of HTTP. All three are attributes that may be set before
-    ``start()``; ``url`` names ``host`` and leaves out the scheme's default port."""
+    handler: type[socketserver.BaseRequestHandler]
 
     def __init__(
-        self,
-        routes: Iterable[tuple[str | Iterable[str] | None, str, Handler]] = (),
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        ssl_context: ssl.SSLContext | None = None,
+        self, *, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ):
         self.host = host
         self.bind_port = port
         self.ssl_context = ssl_context
         self._lock = threading.Lock()
-        self._routes: list[_Route] = []
-        self._failures: list[Failure] = []
-        self._slow: list[tuple[re.Pattern[str], float]] = []
-        self._log_entries: list[Request] = []
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.errors: list[BaseException] = []
-        """Exceptions raised by handlers (each also answered as HTTP 500)."""
-        for method, pattern, handler in routes:
-            self.add_route(method, pattern, handler)
 
     # -- lifecycle
 
     def start(self) -> Self:
         if self._server is not None:
             return self
-        server = _Server((self.host, self.bind_port), _RequestHandler)
+        server = _Server((self.host, self.bind_port), self.handler)
         server.owner = self
         server.ssl_context = self.ssl_context
         self._server = server
@@ -486,6 +473,42 @@ class FakeHTTPServer:
         scheme, default = ("https", 443) if self.ssl_context is not None else ("http", 80)
         port = self.port
         return f"{scheme}://{self.host}" + ("" if port == default else f":{port}")
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+
+class FakeHTTPServer(LoopbackServer):
+    """A threaded HTTP/1.1 server on 127.0.0.1 with routes, failures and a request log.
+
+    ``routes`` is an optional table of ``(method, path_regex, handler)``; ``method`` may be
+    a string, several methods, or ``"*"``/None for any. Path regexes are full-matched
+    against the path without its query string. ``host``, ``port`` and ``ssl_context``: see
+    :class:`LoopbackServer`."""
+
+    handler = _RequestHandler
+
+    def __init__(
+        self,
+        routes: Iterable[tuple[str | Iterable[str] | None, str, Handler]] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        super().__init__(host=host, port=port, ssl_context=ssl_context)
+        self._routes: list[_Route] = []
+        self._failures: list[Failure] = []
+        self._slow: list[tuple[re.Pattern[str], float]] = []
+        self._log_entries: list[Request] = []
+        self.errors: list[BaseException] = []
+        """Exceptions raised by handlers (each also answered as HTTP 500)."""
+        for method, pattern, handler in routes:
+            self.add_route(method, pattern, handler)
 
     # -- routes
 
@@ -611,13 +634,6 @@ class FakeHTTPServer:
     def _log(self, request: Request) -> None:
         with self._lock:
             self._log_entries.append(request)
-
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     def _respond(self, request: Request) -> Response:
         try:
