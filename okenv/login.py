@@ -108,6 +108,7 @@ def fetch_assertion(
                 security_answer=secrets.security_answer,
                 prompter=prompter,
                 options=options,
+                password_at_hand=bool(secrets.password),
             )
 
     try:

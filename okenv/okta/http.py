@@ -76,6 +76,18 @@ class OktaHttp:
         # http://127.0.0.1; so does okenv (config.check_org_url allows http only there).
         self._loopback_http = self._origin[0] == "http" and is_loopback(self.host)
 
+    def sibling(self) -> OktaHttp:
+        """A client for the same org with the same settings and a session (a connection, a
+        cookie jar) of its own: for a request made in another thread at the same time."""
+        return OktaHttp(
+            self.org_url,
+            timeout=self.timeout,
+            notify=self._notify,
+            sleep=self._sleep,
+            rate_limit_max_wait=self._rate_limit_max_wait,
+            retry_backoff=self._retry_backoff,
+        )
+
     @property
     def host(self) -> str:
         return urlsplit(self.org_url).hostname or ""

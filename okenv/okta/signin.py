@@ -3,8 +3,10 @@
 1. A saved Okta session for this org and user (:mod:`okenv.okta.session`) is tried first:
    the app link with the session cookie answers with the SAML form when it is still good.
 2. Otherwise the engine (``engine`` setting; ``auto`` = ``/.well-known/okta-organization``,
-   cached per org) decides: Classic ``/api/v1/authn`` (sessionToken → app link, or the app's
-   own step-up stateToken), or Identity Engine remediations from the app's sign-in page.
+   remembered per org, raced with the primary auth when the password is at hand:
+   :mod:`okenv.okta.engine`) decides: Classic ``/api/v1/authn`` (sessionToken → app link,
+   or the app's own step-up stateToken), or Identity Engine remediations from the app's
+   sign-in page.
 3. The session the sign-in left in the cookie jar is saved for the next login.
 
 ``engine = "device"`` (:mod:`okenv.okta.device`) signs in through a browser approval
@@ -26,11 +28,11 @@ from typing import Any
 from okenv import report
 from okenv.config import Profile
 from okenv.errors import BrowserRequired, OktaError
-from okenv.okta import classic, device, idx
+from okenv.okta import classic, device, engine, idx
 from okenv.okta.http import RATE_LIMIT_MAX_WAIT, OktaHttp
 from okenv.okta.mfa import POLL_INTERVAL, PUSH_TIMEOUT, MfaContext, Waits
 from okenv.okta.pages import SamlForm, has_saml_form, parse_app_page, state_token
-from okenv.okta.session import SessionStore, default_store, describe_session, detect_engine
+from okenv.okta.session import SessionStore, default_store, describe_session
 from okenv.prompt import Prompter
 
 
@@ -134,8 +136,11 @@ def sign_in(
     prompter: Prompter,
     options: OktaOptions,
     security_answer: str | None = None,
+    password_at_hand: bool = False,
 ) -> SamlForm:
-    """Sign in to the profile's Okta org and return the AWS app's SAML form."""
+    """Sign in to the profile's Okta org and return the AWS app's SAML form.
+    ``password_at_hand``: ``password()`` answers without a prompt (the environment, the
+    keyring), so it may go out before the engine is known (:func:`okenv.okta.engine.race`)."""
     if profile.engine == "device":
         return device_sign_in(profile, username=username, prompter=prompter, options=options)
     http = _http(profile, prompter, options)
@@ -167,7 +172,9 @@ def sign_in(
             report.trace("the saved Okta session was not enough; signing in")
             store.forget(org, username)
         try:
-            page = _with_engine(http, profile, store, page, username, secret, ctx)
+            page = _with_engine(
+                http, profile, store, page, username, secret, ctx, at_hand=password_at_hand
+            )
         except BrowserRequired as exc:
             return _through_a_browser(exc, profile, username, prompter, options)
         form = parse_app_page(page)
@@ -202,21 +209,27 @@ def _with_engine(
     username: str,
     secret: Callable[[], str],
     ctx: MfaContext,
+    *,
+    at_hand: bool,
 ) -> Any:
-    """Sign in on the org's engine: the setting, the remembered one, or the probe's."""
+    """Sign in on the org's engine: the setting, the remembered one, or the probe's (raced
+    with Classic's primary auth when the password is at hand)."""
     org = http.org_url
     remembered = store.engine(org) if store is not None and profile.engine == "auto" else None
-    engine = profile.engine if profile.engine in ("classic", "idx") else remembered
-    engine = engine or _probe(http, store)
+    chosen = profile.engine if profile.engine in ("classic", "idx") else remembered
+    started: dict[str, Any] | None = None
+    if chosen is None and at_hand and state_token(page) is None:
+        chosen, started = engine.race(http, store, username, secret())
+    chosen = chosen or engine.probe(http, store)
     try:
-        return _flow(engine, http, profile, page, username, secret, ctx)
+        return _flow(chosen, http, profile, page, username, secret, ctx, started)
     except OktaError:
         # A refused flow on a remembered engine: the org may have moved (Classic →
         # Identity Engine). Probe again; on a different answer, sign in that way once.
         if remembered is None or store is None:
             raise
         store.forget_engine(org)
-        detected = _probe(http, store)
+        detected = engine.probe(http, store)
         if detected == remembered:
             raise
         report.trace(f"the remembered engine ({remembered}) was refused; Okta runs {detected}")
@@ -224,29 +237,22 @@ def _with_engine(
 
 
 def _flow(
-    engine: str,
+    name: str,
     http: OktaHttp,
     profile: Profile,
     page: Any,
     username: str,
     secret: Callable[[], str],
     ctx: MfaContext,
+    started: dict[str, Any] | None = None,
 ) -> Any:
-    """Sign in with ``engine`` and return the page behind it (the app's SAML form)."""
-    if engine == "idx":
+    """Sign in with ``name`` and return the page behind it (the app's SAML form);
+    ``started``: Classic's primary auth, already answered."""
+    if name == "idx":
         if state_token(page) is None:
             page = http.open_page(profile.app_url)
         return idx.sign_in(http, page, username=username, password=secret, ctx=ctx)
-    return _classic(http, profile, page, username, secret, ctx)
-
-
-def _probe(http: OktaHttp, store: SessionStore | None) -> str:
-    """The engine ``/.well-known/okta-organization`` names (remembered), else classic."""
-    detected = detect_engine(http)
-    report.trace(f"Okta engine: {detected or 'unknown (using classic)'}")
-    if detected is not None and store is not None:
-        store.save_engine(http.org_url, detected)
-    return detected or "classic"
+    return _classic(http, profile, page, username, secret, ctx, started)
 
 
 def _classic(
@@ -256,6 +262,7 @@ def _classic(
     username: str,
     secret: Callable[[], str],
     ctx: MfaContext,
+    started: dict[str, Any] | None = None,
 ) -> Any:
     def credentials() -> tuple[str, str]:
         return username, secret()
@@ -265,9 +272,8 @@ def _classic(
         # The app's sign-in page (a saved session that is gone, or app-level MFA).
         tx = classic.drive(http, classic.start(http, stateToken=token), ctx, credentials)
         return _to_app(http, profile, tx)
-    tx = classic.drive(
-        http, classic.start(http, username=username, password=secret()), ctx, credentials
-    )
+    first = started or classic.start(http, username=username, password=secret())
+    tx = classic.drive(http, first, ctx, credentials)
     page = _to_app(http, profile, tx)
     token = None if has_saml_form(page) else state_token(page)
     if token is not None:
