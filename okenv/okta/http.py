@@ -1,4 +1,4 @@
-"""HTTP to one Okta org: a MechanicalSoup browser whose requests session also speaks the JSON API.
+"""HTTP to one Okta org: one requests session for the JSON API and the pages (MechanicalSoup).
 
 Every request has a deadline (connect to last byte) and a size cap, TLS verification
 stays on (``REQUESTS_CA_BUNDLE`` is honoured by requests), redirects are followed by hand
@@ -8,14 +8,16 @@ host.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import sys
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import mechanicalsoup
 import requests
 
 from okenv import __version__, report
@@ -44,8 +46,26 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc.lower()
 
 
+SOUP_CONFIG = {"features": "html.parser"}
+_PRELOAD: list[threading.Thread] = []
+
+
+def _preload_pages() -> None:
+    """Import MechanicalSoup (and BeautifulSoup) in a thread, once: only the pages need it,
+    and the first of them comes after the primary auth and the factor, so ~60 ms of imports
+    run while those requests wait for Okta (the GIL is free then) instead of before them.
+    requests is imported already, so the two threads never wait on each other's imports."""
+    if not _PRELOAD and "mechanicalsoup" not in sys.modules:
+        thread = threading.Thread(
+            target=importlib.import_module, args=("mechanicalsoup",), name="okenv-preload"
+        )
+        thread.daemon = True
+        _PRELOAD.append(thread)
+        thread.start()
+
+
 class OktaHttp:
-    """One org, one connection pool, one cookie jar."""
+    """One org, one connection pool, one cookie jar (HTML pages read with MechanicalSoup)."""
 
     def __init__(
         self,
@@ -64,11 +84,9 @@ class OktaHttp:
         self._sleep = sleep
         self._rate_limit_max_wait = rate_limit_max_wait
         self._retry_backoff = retry_backoff
-        self.browser = mechanicalsoup.Browser(
-            soup_config={"features": "html.parser"},
-            user_agent=f"okenv/{__version__}",
-        )
-        self.session: requests.Session = self.browser.session
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"okenv/{__version__}"
+        _preload_pages()  # MechanicalSoup loads while the first requests wait for Okta
         bundle = ca_bundle()
         if bundle is not None:
             self.session.verify = bundle  # never False: verification stays on
@@ -278,7 +296,9 @@ class OktaHttp:
                 continue
             if response.status_code >= 400:
                 raise okta_error(response, _json_body(response))
-            mechanicalsoup.Browser.add_soup(response, self.browser.soup_config)
+            import mechanicalsoup
+
+            mechanicalsoup.Browser.add_soup(response, SOUP_CONFIG)
             return getattr(response, "soup", None)
         raise OktaError(f"Okta redirected more than {MAX_REDIRECTS} times (a redirect loop)")
 

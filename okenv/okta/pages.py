@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import mechanicalsoup
-
 from okenv.errors import OktaError
 
 
@@ -30,6 +28,8 @@ def parse_app_page(soup: Any) -> SamlForm:
     for tag in soup.find_all("form"):
         if tag.find("input", attrs={"name": "SAMLResponse"}) is None:
             continue
+        import mechanicalsoup  # loaded by now (okenv.okta.http preloads it)
+
         form = mechanicalsoup.Form(tag)
         fields = {
             field.get("name"): field.get("value", "")
