@@ -33,7 +33,6 @@ SUPPORTED_KINDS = (
     "question",
     "webauthn",
 )
-PASSCODE_KINDS = ("totp", "hotp", "hardware")
 SENT_CODE_KINDS = ("sms", "call", "email")
 PASSCODE_TRIES = 3
 POLL_INTERVAL = 2.0  # seconds between push polls (Classic: Okta gives no hint)
