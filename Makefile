@@ -44,6 +44,7 @@ bench-latency: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check okenv tests bench tools
+	$(BIN)/ruff format --check okenv tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

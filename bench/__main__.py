@@ -30,8 +30,11 @@ def _bootstrap() -> None:
     python = BENCH_VENV / "bin" / "python"
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
     stamp = BENCH_VENV / f".installed-{digest}"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",
-                                                           "VIRTUAL_ENV", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     if not stamp.exists():
         print(f"bench: setting up {BENCH_VENV.relative_to(ROOT)} (once)", flush=True)
         WORK.mkdir(exist_ok=True)
@@ -40,8 +43,20 @@ def _bootstrap() -> None:
         log = WORK / "install.log"
         with log.open("ab") as out:
             result = subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                 "-r", str(REQUIREMENTS)], stdout=out, stderr=subprocess.STDOUT, env=env)
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(REQUIREMENTS),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         if result.returncode != 0:
             sys.exit(f"bench: installing {REQUIREMENTS.name} failed; see {log}")
         for old in BENCH_VENV.glob(".installed-*"):

@@ -70,8 +70,9 @@ class _Loop:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True,
-                                       name="bench-latency")
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, daemon=True, name="bench-latency"
+        )
         self.thread.start()
 
     def call(self, coro: object) -> object:
@@ -91,8 +92,16 @@ class _Loop:
         self.loop.close()
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, delay: float,
-                not_before: float, log: Log | None, conn: str, direction: str) -> None:
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    delay: float,
+    not_before: float,
+    log: Log | None,
+    conn: str,
+    direction: str,
+) -> None:
     """Copy reader → writer, each chunk written ``delay`` after it was read (and no earlier
     than ``not_before``), in order, until EOF."""
     queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
@@ -126,9 +135,17 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, d
             await task
 
 
-async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                  target: tuple[str, int], conn: str, *, delay: float, not_before: float,
-                  up_log: Log | None, down_log: Log | None) -> None:
+async def _bridge(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    target: tuple[str, int],
+    conn: str,
+    *,
+    delay: float,
+    not_before: float,
+    up_log: Log | None,
+    down_log: Log | None,
+) -> None:
     """Connect to ``target`` and pump both ways (:func:`_pump`; ``not_before``: the client's
     bytes only) until both sides end, then close both; a refused target closes the client."""
     try:
@@ -138,10 +155,24 @@ async def _bridge(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
         return
     with contextlib.suppress(asyncio.CancelledError):  # the run is over
         await asyncio.gather(
-            _pump(reader, up_writer, delay=delay, not_before=not_before, log=up_log, conn=conn,
-                  direction="up"),
-            _pump(up_reader, writer, delay=delay, not_before=0.0, log=down_log, conn=conn,
-                  direction="down"),
+            _pump(
+                reader,
+                up_writer,
+                delay=delay,
+                not_before=not_before,
+                log=up_log,
+                conn=conn,
+                direction="up",
+            ),
+            _pump(
+                up_reader,
+                writer,
+                delay=delay,
+                not_before=0.0,
+                log=down_log,
+                conn=conn,
+                direction="down",
+            ),
         )
     for w in (writer, up_writer):
         with contextlib.suppress(OSError, RuntimeError):
@@ -152,8 +183,15 @@ class _Relay:
     """A server on ``127.0.0.1`` (in the run's loop) whose connections go on to ``target``;
     ``_handle`` says how."""
 
-    def __init__(self, runner: _Loop, name: str, target: tuple[str, int], log: Log,
-                 listen_port: int = 0, context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        runner: _Loop,
+        name: str,
+        target: tuple[str, int],
+        log: Log,
+        listen_port: int = 0,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.runner, self.name, self.target, self.log = runner, name, target, log
         self._count = 0
         self._server: asyncio.Server | None = None
@@ -168,8 +206,9 @@ class _Relay:
         raise NotImplementedError
 
     async def _start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self._listen_port,
-                                                  ssl=self.context)
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", self._listen_port, ssl=self.context
+        )
         return int(self._server.sockets[0].getsockname()[1])
 
     def start(self) -> int:
@@ -190,8 +229,9 @@ class _Relay:
 class DelayProxy(_Relay):
     """``127.0.0.1:listen_port`` → ``target``, with ``rtt`` seconds of round-trip time."""
 
-    def __init__(self, runner: _Loop, name: str, target: tuple[str, int], log: Log,
-                 listen_port: int = 0) -> None:
+    def __init__(
+        self, runner: _Loop, name: str, target: tuple[str, int], log: Log, listen_port: int = 0
+    ) -> None:
         super().__init__(runner, name, target, log, listen_port)
         self.rtt = 0.0
 
@@ -200,20 +240,37 @@ class DelayProxy(_Relay):
         conn = self._next_conn()
         self.log.open(conn, accepted)
         rtt = self.rtt
-        await _bridge(reader, writer, self.target, conn, delay=rtt / 2,
-                      not_before=accepted + rtt, up_log=self.log, down_log=self.log)
+        await _bridge(
+            reader,
+            writer,
+            self.target,
+            conn,
+            delay=rtt / 2,
+            not_before=accepted + rtt,
+            up_log=self.log,
+            down_log=self.log,
+        )
 
 
 class TlsTerminator(_Relay):
     """TLS on a loopback port → plaintext to ``target`` (no delay; logs request lines)."""
 
-    def __init__(self, runner: _Loop, name: str, target: tuple[str, int], context: ssl.SSLContext,
-                 log: Log) -> None:
+    def __init__(
+        self, runner: _Loop, name: str, target: tuple[str, int], context: ssl.SSLContext, log: Log
+    ) -> None:
         super().__init__(runner, name, target, log, context=context)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _bridge(reader, writer, self.target, self._next_conn(), delay=0.0, not_before=0.0,
-                      up_log=self.log, down_log=None)
+        await _bridge(
+            reader,
+            writer,
+            self.target,
+            self._next_conn(),
+            delay=0.0,
+            not_before=0.0,
+            up_log=self.log,
+            down_log=None,
+        )
 
 
 @contextlib.contextmanager
@@ -228,8 +285,9 @@ def loop() -> Iterator[_Loop]:
 _METHODS = (b"GET ", b"POST ", b"PUT ", b"DELETE ", b"HEAD ", b"PATCH ", b"OPTIONS ")
 
 
-def analyse(opened: dict[str, float], chunks: list[Chunk], rtt: float,
-            plain: list[Chunk] | None = None) -> dict[str, object]:
+def analyse(
+    opened: dict[str, float], chunks: list[Chunk], rtt: float, plain: list[Chunk] | None = None
+) -> dict[str, object]:
     """Counts for one run (see the module docstring). ``plain``: the terminators' chunks,
     where HTTP request lines are visible (the proxies see only TLS)."""
     by_conn: dict[str, list[Chunk]] = {}
@@ -261,9 +319,9 @@ def analyse(opened: dict[str, float], chunks: list[Chunk], rtt: float,
             continue
         union += stop - max(start, end)
         end = stop
-    requests = sum(
-        1 for c in chunks if c.direction == "up" and c.head.startswith(_METHODS)
-    ) + sum(1 for c in (plain or []) if c.direction == "up" and c.head.startswith(_METHODS))
+    requests = sum(1 for c in chunks if c.direction == "up" and c.head.startswith(_METHODS)) + sum(
+        1 for c in (plain or []) if c.direction == "up" and c.head.startswith(_METHODS)
+    )
     return {
         "connections": len(opened),
         "tls_handshakes": tls,

@@ -73,13 +73,19 @@ def reexec_in_namespace(argv: list[str]) -> None:
         return
     probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
     if probe.returncode != 0:
-        print("bench: no private network namespace here (unshare refused); using the "
-              "machine's loopback", flush=True)
+        print(
+            "bench: no private network namespace here (unshare refused); using the "
+            "machine's loopback",
+            flush=True,
+        )
         return
     env = {**os.environ, NETNS_MARK: "1"}
     script = 'ip link set lo up 2>/dev/null || true; exec "$@"'
-    os.execvpe("unshare", ["unshare", "--net", "sh", "-c", script, "sh", sys.executable,
-                           "-m", "bench", *argv], env)
+    os.execvpe(
+        "unshare",
+        ["unshare", "--net", "sh", "-c", script, "sh", sys.executable, "-m", "bench", *argv],
+        env,
+    )
 
 
 @dataclass
@@ -122,20 +128,31 @@ def network(ca_crt: Path, crt: Path, key: Path) -> Iterator[Net]:
         multi.start()
         stack.callback(multi.stop)
 
-        okta_proxy = latency.DelayProxy(runner, "okta", ("127.0.0.1", single.port), log,
-                                        listen_port=sandbox.OKTA_PORT)
+        okta_proxy = latency.DelayProxy(
+            runner, "okta", ("127.0.0.1", single.port), log, listen_port=sandbox.OKTA_PORT
+        )
         try:
             okta_proxy.start()
         except OSError as exc:
-            raise SystemExit(f"bench: cannot listen on 127.0.0.1:{sandbox.OKTA_PORT}: {exc}") \
-                from None
+            raise SystemExit(
+                f"bench: cannot listen on 127.0.0.1:{sandbox.OKTA_PORT}: {exc}"
+            ) from None
         stack.callback(okta_proxy.stop)
-        net = Net(runner, log, plain, okta_proxy, [okta_proxy], single, multi,
-                  okta_ports={"single": single.port, "multi": multi.port})
+        net = Net(
+            runner,
+            log,
+            plain,
+            okta_proxy,
+            [okta_proxy],
+            single,
+            multi,
+            okta_ports={"single": single.port, "multi": multi.port},
+        )
 
         def https_front(name: str, http_port: int) -> str:
-            terminator = latency.TlsTerminator(runner, name + "-tls", ("127.0.0.1", http_port),
-                                               context, plain)
+            terminator = latency.TlsTerminator(
+                runner, name + "-tls", ("127.0.0.1", http_port), context, plain
+            )
             terminator.start()
             stack.callback(terminator.stop)
             proxy = latency.DelayProxy(runner, name, ("127.0.0.1", terminator.port), log)
@@ -194,11 +211,18 @@ role = "prod-main/Admin"
 """)
     cache = home / "cache"
     snapshot = home / "cache-after-login"
-    env.update(OKENV_CONFIG=str(config), OKENV_CACHE_DIR=str(cache),
-               OKENV_PASSWORD=DEFAULT_PASSWORD, OKENV_TOTP_SECRET=DEFAULT_TOTP_SECRET,
-               SHELL="/bin/bash")
-    alias_env = {**env, "AWS_ENDPOINT_URL_STS": net.fake_sts_url,
-                 "OKENV_AWS_SIGNIN_URL": net.signin_url}
+    env.update(
+        OKENV_CONFIG=str(config),
+        OKENV_CACHE_DIR=str(cache),
+        OKENV_PASSWORD=DEFAULT_PASSWORD,
+        OKENV_TOTP_SECRET=DEFAULT_TOTP_SECRET,
+        SHELL="/bin/bash",
+    )
+    alias_env = {
+        **env,
+        "AWS_ENDPOINT_URL_STS": net.fake_sts_url,
+        "OKENV_AWS_SIGNIN_URL": net.signin_url,
+    }
     # moto's server closes every connection after one answer (Connection: close), which
     # real STS does not; chaining (two STS calls) goes to okenv's fake STS, which keeps
     # connections alive as AWS does.
@@ -212,6 +236,7 @@ role = "prod-main/Admin"
     def keep(kinds: set[str]) -> Callable[[], dict[str, str]]:
         """Restore the cache as a full login left it, keeping only documents of ``kinds``
         (classified by content, so a new file layout needs no change here)."""
+
         def prepare() -> dict[str, str]:
             shutil.rmtree(cache, ignore_errors=True)
             if not snapshot.exists():
@@ -221,6 +246,7 @@ role = "prod-main/Admin"
                 if _kind(path) not in kinds:
                     path.unlink()
             return {}
+
         return prepare
 
     def check(out: str, err: str, rc: int) -> str | None:
@@ -230,19 +256,42 @@ role = "prod-main/Admin"
             shutil.copytree(cache, snapshot)
         return None if '"SessionToken"' in out else f"no credentials on stdout: {out[:100]!r}"
 
-    def case(key: str, label: str, profile: str, prepare: Callable[[], dict[str, str]],
-             environ: dict[str, str]) -> Case:
-        return Case(key, "okenv", label, [okenv, "credential-process", profile], environ,
-                    "login", prepare=prepare, check=check, counts_requests=True)
+    def case(
+        key: str,
+        label: str,
+        profile: str,
+        prepare: Callable[[], dict[str, str]],
+        environ: dict[str, str],
+    ) -> Case:
+        return Case(
+            key,
+            "okenv",
+            label,
+            [okenv, "credential-process", profile],
+            environ,
+            "login",
+            prepare=prepare,
+            check=check,
+            counts_requests=True,
+        )
 
     return [
         LCase(case("okenv.full", "full login (empty cache)", "full", empty, env)),
         LCase(case("okenv.engine", "engine known", "full", keep({"engine", "memory"}), env)),
-        LCase(case("okenv.session", "Okta session reused", "full",
-                   keep({"engine", "memory", "session"}), env)),
+        LCase(
+            case(
+                "okenv.session",
+                "Okta session reused",
+                "full",
+                keep({"engine", "memory", "session"}),
+                env,
+            )
+        ),
         LCase(case("okenv.chain", "role chaining (empty cache)", "chain", empty, chain_env)),
-        LCase(case("okenv.alias", "multi-role, alias page (empty cache)", "alias", empty,
-                   alias_env), org="multi"),
+        LCase(
+            case("okenv.alias", "multi-role, alias page (empty cache)", "alias", empty, alias_env),
+            org="multi",
+        ),
     ]
 
 
@@ -266,22 +315,35 @@ def reference_case(net: Net, ca_crt: Path, run_dir: Path) -> LCase:
     home = run_dir / "reference"
     home.mkdir()
     env = sandbox.base_env(ca_crt, net.moto_url, home)
-    env.update(REF_CA=str(ca_crt), REF_STS_URL=net.moto_url,
-               REF_APP_URL=f"{PUBLIC_OKTA}/home/amazon_aws/{net.single_okta.app_instance}/272",
-               REF_USERNAME=DEFAULT_USERNAME, REF_PASSWORD=DEFAULT_PASSWORD,
-               REF_TOTP=DEFAULT_TOTP_SECRET, REF_ROLE=sandbox.ROLE_ARN,
-               REF_PROVIDER=sandbox.PROVIDER_ARN)
+    env.update(
+        REF_CA=str(ca_crt),
+        REF_STS_URL=net.moto_url,
+        REF_APP_URL=f"{PUBLIC_OKTA}/home/amazon_aws/{net.single_okta.app_instance}/272",
+        REF_USERNAME=DEFAULT_USERNAME,
+        REF_PASSWORD=DEFAULT_PASSWORD,
+        REF_TOTP=DEFAULT_TOTP_SECRET,
+        REF_ROLE=sandbox.ROLE_ARN,
+        REF_PROVIDER=sandbox.PROVIDER_ARN,
+    )
 
     def check(out: str, err: str, rc: int) -> str | None:
         return None if rc == 0 and '"SessionToken"' in out else f"exit {rc}: {err[-200:]}"
 
-    return LCase(Case("reference.full", "reference", "stdlib client at the floor",
-                      [sys.executable, str(ROOT / "bench" / "refclient.py")], env, "login",
-                      check=check, counts_requests=True))
+    return LCase(
+        Case(
+            "reference.full",
+            "reference",
+            "stdlib client at the floor",
+            [sys.executable, str(ROOT / "bench" / "refclient.py")],
+            env,
+            "login",
+            check=check,
+            counts_requests=True,
+        )
+    )
 
 
-def peer_cases(net: Net, ca_crt: Path, run_dir: Path,
-               peer_bins: dict[str, Path]) -> list[LCase]:
+def peer_cases(net: Net, ca_crt: Path, run_dir: Path, peer_bins: dict[str, Path]) -> list[LCase]:
     cases: list[LCase] = []
     app = f"{PUBLIC_OKTA}/home/amazon_aws/{net.single_okta.app_instance}/272"
     for name, bin_dir in peer_bins.items():
@@ -296,16 +358,24 @@ def peer_cases(net: Net, ca_crt: Path, run_dir: Path,
     return cases
 
 
-def run(argv_rest: list[str], peer_bins: dict[str, Path], unavailable: dict[str, str],
-        runs: int, rtts: list[float]) -> int:
+def run(
+    argv_rest: list[str],
+    peer_bins: dict[str, Path],
+    unavailable: dict[str, str],
+    runs: int,
+    rtts: list[float],
+) -> int:
     ca_crt, crt, key = sandbox.make_ca(WORK)
     run_dir = WORK / "run-latency"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     namespace = in_namespace()
     with network(ca_crt, crt, key) as net:
-        cases = [*okenv_cases(net, ca_crt, run_dir), reference_case(net, ca_crt, run_dir),
-                 *peer_cases(net, ca_crt, run_dir, peer_bins)]
+        cases = [
+            *okenv_cases(net, ca_crt, run_dir),
+            reference_case(net, ca_crt, run_dir),
+            *peer_cases(net, ca_crt, run_dir, peer_bins),
+        ]
         samples: dict[tuple[str, float], list[dict[str, Any]]] = {}
         errors: dict[str, str] = {}
 
@@ -339,8 +409,7 @@ def run(argv_rest: list[str], peer_bins: dict[str, Path], unavailable: dict[str,
             for lcase in cases:
                 if lcase.case.key not in errors:
                     one(lcase, rtt)
-            print(f"bench: RTT {rtt * 1000:.0f} ms: {runs} runs per case, round-robin",
-                  flush=True)
+            print(f"bench: RTT {rtt * 1000:.0f} ms: {runs} runs per case, round-robin", flush=True)
             for _ in range(runs):
                 for lcase in cases:
                     if lcase.case.key in errors:
@@ -361,9 +430,15 @@ def _median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
 
-def summarise(cases: list[LCase], samples: dict[tuple[str, float], list[dict[str, Any]]],
-              errors: dict[str, str], unavailable: dict[str, str], rtts: list[float],
-              runs: int, namespace: bool) -> dict[str, Any]:
+def summarise(
+    cases: list[LCase],
+    samples: dict[tuple[str, float], list[dict[str, Any]]],
+    errors: dict[str, str],
+    unavailable: dict[str, str],
+    rtts: list[float],
+    runs: int,
+    namespace: bool,
+) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for lcase in cases:
         case = lcase.case
@@ -384,15 +459,21 @@ def summarise(cases: list[LCase], samples: dict[tuple[str, float], list[dict[str
             }
             if rtt > 0:
                 entry["sequential_round_trips"] = _median(
-                    [g["sequential_round_trips"] for g in got])
+                    [g["sequential_round_trips"] for g in got]
+                )
             per_rtt[f"{rtt * 1000:.0f}"] = entry
         zero = per_rtt.get("0", {}).get("median_seconds")
         for label, entry in per_rtt.items():
             if label != "0" and zero is not None:
                 entry["round_trips_from_wall_time"] = round(
-                    (entry["median_seconds"] - zero) / (int(label) / 1000), 1)
-        rows[case.key] = {"tool": case.tool, "label": case.label, "rtt_ms": per_rtt,
-                          **({"error": errors[case.key]} if case.key in errors else {})}
+                    (entry["median_seconds"] - zero) / (int(label) / 1000), 1
+                )
+        rows[case.key] = {
+            "tool": case.tool,
+            "label": case.label,
+            "rtt_ms": per_rtt,
+            **({"error": errors[case.key]} if case.key in errors else {}),
+        }
     for name, why in unavailable.items():
         rows[f"{name}.login"] = {"tool": name, "label": "full login", "error": why}
 
@@ -400,27 +481,40 @@ def summarise(cases: list[LCase], samples: dict[tuple[str, float], list[dict[str
     top = f"{max(rtts) * 1000:.0f}"
     for key, (label, limit) in ROUND_TRIP_BUDGETS.items():
         got = rows.get(key, {}).get("rtt_ms", {}).get(top, {}).get("sequential_round_trips")
-        budgets.append({"budget": f"{label}: ≤ {limit} sequential round trips",
-                        "value": got, "pass": got is not None and got <= limit})
+        budgets.append(
+            {
+                "budget": f"{label}: ≤ {limit} sequential round trips",
+                "value": got,
+                "pass": got is not None and got <= limit,
+            }
+        )
     okenv_top = rows.get("okenv.full", {}).get("rtt_ms", {}).get("150", {}).get("median_seconds")
     for peer in ("gimme.login", "tokendito.login"):
         peer_top = rows.get(peer, {}).get("rtt_ms", {}).get("150", {}).get("median_seconds")
         ratio = okenv_top / peer_top if okenv_top and peer_top else None
-        budgets.append({"budget": f"full login at 150 ms: ≤ {PEER_RATIO_AT_150}× {peer}",
-                        "value": None if ratio is None else round(ratio, 3),
-                        "pass": ratio is not None and ratio <= PEER_RATIO_AT_150})
+        budgets.append(
+            {
+                "budget": f"full login at 150 ms: ≤ {PEER_RATIO_AT_150}× {peer}",
+                "value": None if ratio is None else round(ratio, 3),
+                "pass": ratio is not None and ratio <= PEER_RATIO_AT_150,
+            }
+        )
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "method": {
-            "runs": runs, "rtts_ms": [round(r * 1000) for r in rtts],
-            "network": ("a private network namespace (unshare --net), its own loopback"
-                        if namespace else "the machine's loopback"),
+            "runs": runs,
+            "rtts_ms": [round(r * 1000) for r in rtts],
+            "network": (
+                "a private network namespace (unshare --net), its own loopback"
+                if namespace
+                else "the machine's loopback"
+            ),
             "delay": "each chunk delayed RTT/2 in each direction; a connection's first "
-                     "client bytes leave no earlier than accept + RTT (TCP setup)",
+            "client bytes leave no earlier than accept + RTT (TCP setup)",
             "round_trips": "union of the client's wait intervals (connection setup, each "
-                           "request/answer exchange) over all connections ÷ RTT",
+            "request/answer exchange) over all connections ÷ RTT",
             "tls": "end to end to the fake Okta org and the sign-in page; to STS through a "
-                   "TLS terminator in front of moto / okenv's fake STS (after the delay)",
+            "TLS terminator in front of moto / okenv's fake STS (after the delay)",
         },
         "results": rows,
         "budgets": budgets,
@@ -429,27 +523,36 @@ def summarise(cases: list[LCase], samples: dict[tuple[str, float], list[dict[str
 
 def markdown(doc: dict[str, Any]) -> str:
     rtts = [str(r) for r in doc["method"]["rtts_ms"]]
-    head = ("| tool | case | " + " | ".join(f"{r} ms" for r in rtts)
-            + f" | round trips @{rtts[-1]} ms | TCP | TLS | Okta req. | redirects | STS req. |")
+    head = (
+        "| tool | case | "
+        + " | ".join(f"{r} ms" for r in rtts)
+        + f" | round trips @{rtts[-1]} ms | TCP | TLS | Okta req. | redirects | STS req. |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in doc["results"].values():
         if "rtt_ms" not in row:
             lines.append(f"| {row['tool']} | {row['label']} | could not run: {row['error']} |")
             continue
-        cells = [f"{row['rtt_ms'][r]['median_seconds']:.2f} s" if r in row["rtt_ms"] else "–"
-                 for r in rtts]
+        cells = [
+            f"{row['rtt_ms'][r]['median_seconds']:.2f} s" if r in row["rtt_ms"] else "–"
+            for r in rtts
+        ]
         top = row["rtt_ms"].get(rtts[-1], {})
         lines.append(
-            f"| {row['tool']} | {row['label']} | " + " | ".join(cells)
+            f"| {row['tool']} | {row['label']} | "
+            + " | ".join(cells)
             + f" | {top.get('sequential_round_trips', '–')}"
             f" ({top.get('round_trips_from_wall_time', '–')} by wall time)"
             f" | {top.get('connections', '–')} | {top.get('tls_handshakes', '–')}"
             f" | {top.get('okta_requests', '–')} | {top.get('redirects', '–')}"
-            f" | {top.get('sts_requests', '–')} |")
+            f" | {top.get('sts_requests', '–')} |"
+        )
     lines.append("")
     for verdict in doc["budgets"]:
-        lines.append(f"- {'PASS' if verdict['pass'] else 'FAIL'} {verdict['budget']} "
-                     f"(measured: {verdict['value']})")
+        lines.append(
+            f"- {'PASS' if verdict['pass'] else 'FAIL'} {verdict['budget']} "
+            f"(measured: {verdict['value']})"
+        )
     return "\n".join(lines)
 
 
@@ -457,8 +560,8 @@ def write(doc: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latency.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     (RESULTS / "latency.md").write_text(
-        f"<!-- generated by `make bench-latency` on {doc['generated']} -->\n"
-        + markdown(doc) + "\n")
+        f"<!-- generated by `make bench-latency` on {doc['generated']} -->\n" + markdown(doc) + "\n"
+    )
     try:
         chart(doc, RESULTS / "latency.png")
     except ImportError:

@@ -30,14 +30,20 @@ BYTECODE_NOTE = (
 def _version(python: Path, dist: str) -> str:
     result = subprocess.run(
         [str(python), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
-        capture_output=True, text=True)
+        capture_output=True,
+        text=True,
+    )
     return result.stdout.strip() or "?"
 
 
 def _compile(python: Path, paths: list[Path], env: dict[str, str]) -> None:
     existing = [str(p) for p in paths if p.exists()]
-    subprocess.run([str(python), "-m", "compileall", "-q", "-j", "0", *existing],
-                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", "-j", "0", *existing],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _site_packages(bin_dir: Path) -> Path:
@@ -49,12 +55,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "11")))
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--skip-peers", action="store_true")
-    parser.add_argument("--profile-only", action="store_true",
-                        help="only profile okenv's login (no peers, no table)")
-    parser.add_argument("--latency", action="store_true",
-                        help="logins through a latency proxy at several RTTs (latency_run.py)")
-    parser.add_argument("--rtts", default="0,50,150",
-                        help="with --latency: round-trip times in ms (default 0,50,150)")
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only profile okenv's login (no peers, no table)",
+    )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="logins through a latency proxy at several RTTs (latency_run.py)",
+    )
+    parser.add_argument(
+        "--rtts",
+        default="0,50,150",
+        help="with --latency: round-trip times in ms (default 0,50,150)",
+    )
     args = parser.parse_args(argv)
     runs = max(7, args.runs)
     started = time.monotonic()
@@ -98,8 +113,10 @@ def main(argv: list[str]) -> int:
     run_dir.mkdir()
 
     with sandbox.okta_over_https(ca_crt, crt, key) as okta, sandbox.moto_sts(WORK) as moto:
-        print(f"bench: fake Okta org at {okta.url} (TLS, throwaway CA), moto STS at {moto.url}",
-              flush=True)
+        print(
+            f"bench: fake Okta org at {okta.url} (TLS, throwaway CA), moto STS at {moto.url}",
+            flush=True,
+        )
 
         def home(name: str) -> tuple[Path, dict[str, str]]:
             path = run_dir / name
@@ -108,18 +125,19 @@ def main(argv: list[str]) -> int:
 
         okenv_home, okenv_env = home("okenv")
         floor_json = okenv_home / "cached-credentials.json"
-        cases: list[Case] = tools.okenv_cases(okenv_env, okenv_home, okta.app_url, floor_json,
-                                              PROJECT_BIN / "python")
+        cases: list[Case] = tools.okenv_cases(
+            okenv_env, okenv_home, okta.app_url, floor_json, PROJECT_BIN / "python"
+        )
         okenv_run_env = cases[0].env  # with OKENV_CONFIG, OKENV_CACHE_DIR, secrets
         login_cases: list[Case] = [cases.pop(0)]
         if "gimme-aws-creds" in peer_bins:
             h, env = home("gimme-aws-creds")
-            login_cases.append(tools.gimme_case(peer_bins["gimme-aws-creds"], env, h, okta.url,
-                                                okta.app_url))
+            login_cases.append(
+                tools.gimme_case(peer_bins["gimme-aws-creds"], env, h, okta.url, okta.app_url)
+            )
         if "tokendito" in peer_bins:
             h, env = home("tokendito")
-            login_cases.append(tools.tokendito_case(peer_bins["tokendito"], env, h,
-                                                    okta.app_url))
+            login_cases.append(tools.tokendito_case(peer_bins["tokendito"], env, h, okta.app_url))
         cases = login_cases + cases
 
         if args.profile_only:
@@ -148,9 +166,17 @@ def main(argv: list[str]) -> int:
                 if case.key not in errors:
                     one(case)
         if not floor_json.exists():  # okenv could not log in: the floor still has a file
-            floor_json.write_text(json.dumps({
-                "Version": 1, "AccessKeyId": "ASIA0000000000000000", "SecretAccessKey": "x" * 40,
-                "SessionToken": "y" * 400, "Expiration": "2099-01-01T00:00:00Z"}))
+            floor_json.write_text(
+                json.dumps(
+                    {
+                        "Version": 1,
+                        "AccessKeyId": "ASIA0000000000000000",
+                        "SecretAccessKey": "x" * 40,
+                        "SessionToken": "y" * 400,
+                        "Expiration": "2099-01-01T00:00:00Z",
+                    }
+                )
+            )
         for key, problem in errors.items():
             print(f"bench: {key} could not run: {problem}", flush=True)
 
@@ -175,13 +201,22 @@ def main(argv: list[str]) -> int:
         results: dict[str, Any] = {}
         for name, why in unavailable.items():
             key = "gimme.login" if name == "gimme-aws-creds" else "tokendito.login"
-            results[key] = {"key": key, "tool": name, "label": "full login", "group": "login",
-                            "error": why}
+            results[key] = {
+                "key": key,
+                "tool": name,
+                "label": "full login",
+                "group": "login",
+                "error": why,
+            }
         for case in cases:
             seconds, rss, requests = samples[case.key]
-            entry: dict[str, Any] = {"key": case.key, "tool": case.tool, "label": case.label,
-                                     "group": case.group,
-                                     "argv": [Path(case.argv[0]).name, *case.argv[1:]]}
+            entry: dict[str, Any] = {
+                "key": case.key,
+                "tool": case.tool,
+                "label": case.label,
+                "group": case.group,
+                "argv": [Path(case.argv[0]).name, *case.argv[1:]],
+            }
             if case.key in errors and not seconds.samples:
                 entry["error"] = errors[case.key]
             else:
@@ -193,9 +228,18 @@ def main(argv: list[str]) -> int:
                     entry["requests"] = sorted(requests)[len(requests) // 2]
                     entry["request_log"] = paths.get(case.key, [])
             results[case.key] = entry
-        order = ["okenv.login", "gimme.login", "tokendito.login", "okenv.env", "okenv.use",
-                 "okenv.exec", "okenv.credential_process", "okenv.complete", "floor.script",
-                 "floor.pass"]
+        order = [
+            "okenv.login",
+            "gimme.login",
+            "tokendito.login",
+            "okenv.env",
+            "okenv.use",
+            "okenv.exec",
+            "okenv.credential_process",
+            "okenv.complete",
+            "floor.script",
+            "floor.pass",
+        ]
         results = {k: results[k] for k in order if k in results}
 
         verdicts = report.budgets(results)
@@ -214,33 +258,43 @@ def main(argv: list[str]) -> int:
         }
         doc = {
             "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                        "processor": platform.processor() or platform.machine()},
+            "machine": {
+                "platform": platform.platform(),
+                "cpus": os.cpu_count(),
+                "processor": platform.processor() or platform.machine(),
+            },
             "versions": versions,
             "method": {
-                "runs": runs, "warmup": WARMUP, "order": "round-robin over cases",
+                "runs": runs,
+                "warmup": WARMUP,
+                "order": "round-robin over cases",
                 "timing": "wall clock from fork to reap of the child (perf_counter)",
                 "rss": "ru_maxrss of the child from wait4 (MiB), median over runs",
                 "requests": "requests logged by the fake Okta org per login (median)",
                 "bytecode": BYTECODE_NOTE,
                 "sandbox": "fake Okta org (tests/fakes/okta.py) over HTTPS on 127.0.0.1:443 "
-                           "with a throwaway openssl CA via REQUESTS_CA_BUNDLE; moto STS "
-                           "server; HTTP(S)_PROXY to a dead loopback port, NO_PROXY loopback; "
-                           "AWS_EC2_METADATA_DISABLED; temp AWS config files and HOME per tool",
+                "with a throwaway openssl CA via REQUESTS_CA_BUNDLE; moto STS "
+                "server; HTTP(S)_PROXY to a dead loopback port, NO_PROXY loopback; "
+                "AWS_EC2_METADATA_DISABLED; temp AWS config files and HOME per tool",
             },
             "results": results,
             "budgets": verdicts,
         }
-        subtitle = (f"median of {runs} runs after {WARMUP} warm-up runs; "
-                    f"Python {versions['python']}, {os.cpu_count()} CPUs; "
-                    + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"))
+        subtitle = (
+            f"median of {runs} runs after {WARMUP} warm-up runs; "
+            f"Python {versions['python']}, {os.cpu_count()} CPUs; "
+            + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python")
+        )
         report.write_json(RESULTS / "bench.json", doc)
         (RESULTS / "bench.md").write_text(
             f"<!-- generated by `make bench` on {doc['generated']}; {subtitle} -->\n"
-            + report.markdown(results, verdicts) + "\n")
+            + report.markdown(results, verdicts)
+            + "\n"
+        )
         report.chart(results, verdicts, RESULTS / "bench.png", subtitle)
-        print(f"bench: wrote {RESULTS.relative_to(ROOT)}/bench.json, bench.md, bench.png",
-              flush=True)
+        print(
+            f"bench: wrote {RESULTS.relative_to(ROOT)}/bench.json, bench.md, bench.png", flush=True
+        )
 
         if not args.no_profile:
             from bench import profile

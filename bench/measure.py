@@ -23,13 +23,19 @@ class Run:
     stderr: str
 
 
-def run(argv: Sequence[str], env: Mapping[str, str], cwd: str | None = None,
-        timeout: float = 120) -> Run:
+def run(
+    argv: Sequence[str], env: Mapping[str, str], cwd: str | None = None, timeout: float = 120
+) -> Run:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(
-            list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=err, start_new_session=True,  # no terminal: a prompt fails, never hangs
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,  # no terminal: a prompt fails, never hangs
         )
         killer = threading.Timer(timeout, process.kill)  # a hung tool must not hang the bench
         killer.start()
@@ -41,8 +47,13 @@ def run(argv: Sequence[str], env: Mapping[str, str], cwd: str | None = None,
         process.returncode = os.waitstatus_to_exitcode(status)  # Popen must not reap again
         out.seek(0)
         err.seek(0)
-        return Run(seconds, int(usage.ru_maxrss), process.returncode,
-                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        return Run(
+            seconds,
+            int(usage.ru_maxrss),
+            process.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 @dataclass

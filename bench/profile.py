@@ -48,14 +48,21 @@ IMPORTS = [
 
 
 def _py(code: str, env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, *flags, "-c", code], env=env, capture_output=True,
-                          text=True, cwd=str(ROOT), stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [PYTHON, *flags, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def import_costs(env: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    code = ("import time; t = time.perf_counter(); import {m}; "
-            "print((time.perf_counter() - t) * 1000)")
+    code = (
+        "import time; t = time.perf_counter(); import {m}; print((time.perf_counter() - t) * 1000)"
+    )
     for module, what in IMPORTS:
         samples = []
         for _ in range(REPEAT):
@@ -68,9 +75,11 @@ def import_costs(env: dict[str, str]) -> dict[str, Any]:
         if samples:
             out[module] = {"what": what, "ms": round(statistics.median(samples), 1)}
     # What the login path avoids if it never imports typer (okenv.cli) at all.
-    both = ("import time; t = time.perf_counter(); import okenv.login, okenv.cache, "
-            "okenv.config, okenv.prompt; a = time.perf_counter(); import okenv.cli; "
-            "print((a - t) * 1000, (time.perf_counter() - a) * 1000)")
+    both = (
+        "import time; t = time.perf_counter(); import okenv.login, okenv.cache, "
+        "okenv.config, okenv.prompt; a = time.perf_counter(); import okenv.cli; "
+        "print((a - t) * 1000, (time.perf_counter() - a) * 1000)"
+    )
     pairs = [tuple(map(float, _py(both, env).stdout.split())) for _ in range(REPEAT)]
     if all(len(p) == 2 for p in pairs):
         out["typer_on_top_of_login"] = {
@@ -80,7 +89,8 @@ def import_costs(env: dict[str, str]) -> dict[str, Any]:
     modules = _py("import sys, okenv.cli; print(len(sys.modules))", env).stdout.strip()
     out["modules_after_okenv_cli"] = modules
     out["pydantic_loaded_by_cli"] = _py(
-        "import sys, okenv.cli; print('pydantic' in sys.modules)", env).stdout.strip()
+        "import sys, okenv.cli; print('pydantic' in sys.modules)", env
+    ).stdout.strip()
     return out
 
 
@@ -148,8 +158,13 @@ def http_steps(env: dict[str, str]) -> dict[str, Any]:
     totals = []
     for _ in range(REPEAT):
         shutil.rmtree(env["OKENV_CACHE_DIR"], ignore_errors=True)  # no Okta session to reuse
-        result = subprocess.run([OKENV, "login", PROFILE, "--debug"], env=env,
-                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [OKENV, "login", PROFILE, "--debug"],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         steps = [m for m in map(_STEP.search, result.stderr.splitlines()) if m]
         if result.returncode != 0 or not steps:
             return {"error": result.stderr.strip()[-400:]}
@@ -195,32 +210,43 @@ def preload_experiment(env: dict[str, str], cache: Path) -> dict[str, Any]:
             if result.returncode != 0 or not m or '"AccessKeyId"' not in result.stdout:
                 return {"error": result.stderr.strip()[-400:]}
             out[mode].append(float(m.group(1)))
-    return {
-        mode: round(statistics.median(v[2:]), 1) for mode, v in out.items()
-    } | {"note": "in-process wall time of main() after interpreter start (ms), median"}
+    return {mode: round(statistics.median(v[2:]), 1) for mode, v in out.items()} | {
+        "note": "in-process wall time of main() after interpreter start (ms), median"
+    }
 
 
 def cached_imports(env: dict[str, str]) -> dict[str, Any]:
     """What the cached `env` path imports: top-level imports by cumulative time (ms)."""
     per: dict[str, list[float]] = {}
     for _ in range(REPEAT):
-        result = subprocess.run([PYTHON, "-X", "importtime", OKENV, "env", PROFILE, "--shell",
-                                 "bash"], env=env, capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [PYTHON, "-X", "importtime", OKENV, "env", PROFILE, "--shell", "bash"],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         for line in result.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)", line)
             if m and len(m.group(3)) == 1:
                 per.setdefault(m.group(4), []).append(int(m.group(2)) / 1000)
     med = {k: round(statistics.median(v), 1) for k, v in per.items()}
-    return {"top_level_cumulative_ms": dict(sorted(med.items(), key=lambda kv: -kv[1])[:15]),
-            "okenv_modules": sorted(k for k in per if k.startswith("okenv")),
-            "note": "-X importtime adds its own overhead; compare entries with each other"}
+    return {
+        "top_level_cumulative_ms": dict(sorted(med.items(), key=lambda kv: -kv[1])[:15]),
+        "okenv_modules": sorted(k for k in per if k.startswith("okenv")),
+        "note": "-X importtime adds its own overhead; compare entries with each other",
+    }
 
 
 def importtime(env: dict[str, str], cache: Path) -> dict[str, Any]:
     shutil.rmtree(cache, ignore_errors=True)
-    result = subprocess.run([PYTHON, "-X", "importtime", OKENV, "credential-process", PROFILE],
-                            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [PYTHON, "-X", "importtime", OKENV, "credential-process", PROFILE],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     per_package: dict[str, float] = {}
     count = 0
     for line in result.stderr.splitlines():
@@ -236,7 +262,7 @@ def importtime(env: dict[str, str], cache: Path) -> dict[str, Any]:
         "self_ms_by_package": {k: round(v, 1) for k, v in top},
         "self_ms_total": round(sum(per_package.values()), 1),
         "note": "self times summed per top-level package; the STS preload thread imports "
-                "botocore concurrently, so its lines interleave with the main thread's",
+        "botocore concurrently, so its lines interleave with the main thread's",
     }
 
 
@@ -302,8 +328,7 @@ def pyinstrument(env: dict[str, str], cache: Path, work: Path, txt: Path) -> dic
 
         (pyi / "pyinstrument").symlink_to(Path(_p.__file__).parent)
     shutil.rmtree(cache, ignore_errors=True)
-    code = (f"PYI_DIR = {str(pyi)!r}; PROFILE = {PROFILE!r}; TXT = {str(txt)!r}\n"
-            + _PYI_CODE)
+    code = f"PYI_DIR = {str(pyi)!r}; PROFILE = {PROFILE!r}; TXT = {str(txt)!r}\n" + _PYI_CODE
     with tempfile.TemporaryDirectory():
         result = _py(code, env)
     if result.returncode != 0:
@@ -313,8 +338,7 @@ def pyinstrument(env: dict[str, str], cache: Path, work: Path, txt: Path) -> dic
 
 
 def run(env: dict[str, str], results: Path, work: Path) -> None:
-    print("bench: profiling okenv's full login (imports, botocore, HTTP, pyinstrument)",
-          flush=True)
+    print("bench: profiling okenv's full login (imports, botocore, HTTP, pyinstrument)", flush=True)
     cache = Path(env["OKENV_CACHE_DIR"])
     doc = {
         "imports_ms": import_costs(env),
@@ -327,5 +351,4 @@ def run(env: dict[str, str], results: Path, work: Path) -> None:
     }
     (results / "profile.json").write_text(json.dumps(doc, indent=2) + "\n")
     print(json.dumps(doc, indent=2))
-    print(f"bench: wrote {results.relative_to(ROOT)}/profile.json, profile-login.txt",
-          flush=True)
+    print(f"bench: wrote {results.relative_to(ROOT)}/profile.json, profile-login.txt", flush=True)

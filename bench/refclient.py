@@ -33,7 +33,7 @@ def totp(secret: str) -> str:
     key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
     digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def main() -> int:
@@ -42,13 +42,15 @@ def main() -> int:
     app = urllib.parse.urlsplit(env["REF_APP_URL"])
     sts = urllib.parse.urlsplit(env["REF_STS_URL"])
 
-    sts_conn = http.client.HTTPSConnection(sts.hostname or "", sts.port or 443, context=context,
-                                           timeout=30)
+    sts_conn = http.client.HTTPSConnection(
+        sts.hostname or "", sts.port or 443, context=context, timeout=30
+    )
     opener = threading.Thread(target=sts_conn.connect)  # TCP + TLS while Okta answers
     opener.start()
 
-    okta = http.client.HTTPSConnection(app.hostname or "", app.port or 443, context=context,
-                                       timeout=30)
+    okta = http.client.HTTPSConnection(
+        app.hostname or "", app.port or 443, context=context, timeout=30
+    )
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
 
     def post(path: str, body: dict[str, str]) -> dict[str, object]:
@@ -58,16 +60,20 @@ def main() -> int:
         assert isinstance(data, dict)
         return data
 
-    state = post("/api/v1/authn", {"username": env["REF_USERNAME"],
-                                   "password": env["REF_PASSWORD"]})
+    state = post(
+        "/api/v1/authn", {"username": env["REF_USERNAME"], "password": env["REF_PASSWORD"]}
+    )
     factors = state["_embedded"]["factors"]  # type: ignore[index]
     factor = next(f for f in factors if f["factorType"] == "token:software:totp")
     verify = urllib.parse.urlsplit(factor["_links"]["verify"]["href"]).path
     done = post(verify, {"stateToken": str(state["stateToken"]), "passCode": totp(env["REF_TOTP"])})
     token = str(done["sessionToken"])
 
-    okta.request("GET", f"{app.path}?sessionToken={urllib.parse.quote(token)}",
-                 headers={"Accept": "text/html"})
+    okta.request(
+        "GET",
+        f"{app.path}?sessionToken={urllib.parse.quote(token)}",
+        headers={"Accept": "text/html"},
+    )
     page = okta.getresponse().read().decode()
     match = re.search(r'name="SAMLResponse"[^>]*value="([^"]+)"', page)
     if match is None:
@@ -75,9 +81,15 @@ def main() -> int:
     assertion = html.unescape(match.group(1))
 
     opener.join()
-    query = urllib.parse.urlencode({
-        "Action": "AssumeRoleWithSAML", "Version": "2011-06-15", "RoleArn": env["REF_ROLE"],
-        "PrincipalArn": env["REF_PROVIDER"], "SAMLAssertion": assertion})
+    query = urllib.parse.urlencode(
+        {
+            "Action": "AssumeRoleWithSAML",
+            "Version": "2011-06-15",
+            "RoleArn": env["REF_ROLE"],
+            "PrincipalArn": env["REF_PROVIDER"],
+            "SAMLAssertion": assertion,
+        }
+    )
     sts_conn.request("POST", "/", query, {"Content-Type": "application/x-www-form-urlencoded"})
     root = ET.fromstring(sts_conn.getresponse().read())
     ns = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
@@ -88,9 +100,17 @@ def main() -> int:
     def text(name: str) -> str:
         return creds.findtext(f"s:{name}", default="", namespaces=ns)
 
-    print(json.dumps({"Version": 1, "AccessKeyId": text("AccessKeyId"),
-                      "SecretAccessKey": text("SecretAccessKey"),
-                      "SessionToken": text("SessionToken"), "Expiration": text("Expiration")}))
+    print(
+        json.dumps(
+            {
+                "Version": 1,
+                "AccessKeyId": text("AccessKeyId"),
+                "SecretAccessKey": text("SecretAccessKey"),
+                "SessionToken": text("SessionToken"),
+                "Expiration": text("Expiration"),
+            }
+        )
+    )
     return 0
 
 

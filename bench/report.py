@@ -23,14 +23,31 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
     verdicts: list[dict[str, Any]] = []
     floor = _median(results, "floor.script")
 
-    def add(name: str, value: float | None, limit: float | None, unit: str,
-            why_unchecked: str = "") -> None:
+    def add(
+        name: str, value: float | None, limit: float | None, unit: str, why_unchecked: str = ""
+    ) -> None:
         if value is None or limit is None:
-            verdicts.append({"budget": name, "ok": None, "value": value, "limit": limit,
-                             "unit": unit, "note": why_unchecked or "not measured"})
+            verdicts.append(
+                {
+                    "budget": name,
+                    "ok": None,
+                    "value": value,
+                    "limit": limit,
+                    "unit": unit,
+                    "note": why_unchecked or "not measured",
+                }
+            )
         else:
-            verdicts.append({"budget": name, "ok": value <= limit, "value": value,
-                             "limit": limit, "unit": unit, "note": ""})
+            verdicts.append(
+                {
+                    "budget": name,
+                    "ok": value <= limit,
+                    "value": value,
+                    "limit": limit,
+                    "unit": unit,
+                    "note": "",
+                }
+            )
 
     for key in (*CACHED_KEYS, "okenv.use"):
         value = _median(results, key)
@@ -43,18 +60,31 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for peer, factor in (("tokendito.login", TOKENDITO_BUDGET), ("gimme.login", GIMME_BUDGET)):
         peer_median = _median(results, peer)
         tool = results.get(peer, {}).get("tool", peer)
-        why = f"{tool} could not run: {results.get(peer, {}).get('error')}" if (
-            results.get(peer, {}).get("error")) else ""
-        add(f"full login ≤ {factor}× {tool}", login,
-            peer_median * factor if peer_median else None, "s", why)
+        why = (
+            f"{tool} could not run: {results.get(peer, {}).get('error')}"
+            if (results.get(peer, {}).get("error"))
+            else ""
+        )
+        add(
+            f"full login ≤ {factor}× {tool}",
+            login,
+            peer_median * factor if peer_median else None,
+            "s",
+            why,
+        )
     peer_requests = [
-        results[k]["requests"] for k in ("tokendito.login", "gimme.login")
+        results[k]["requests"]
+        for k in ("tokendito.login", "gimme.login")
         if k in results and not results[k].get("error") and results[k].get("requests")
     ]
     mine = results.get("okenv.login", {}).get("requests")
-    add("HTTP requests per Classic TOTP login ≤ the fewest of the peers", mine,
-        min(peer_requests) if peer_requests else None, "requests",
-        "" if peer_requests else "no peer could run")
+    add(
+        "HTTP requests per Classic TOTP login ≤ the fewest of the peers",
+        mine,
+        min(peer_requests) if peer_requests else None,
+        "requests",
+        "" if peer_requests else "no peer could run",
+    )
     return verdicts
 
 
@@ -67,13 +97,31 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     gimme = _median(results, "gimme.login")
     tokendito = _median(results, "tokendito.login")
     out: list[tuple[str, ...]] = [
-        ("tool", "case", "median ms", "p25–p75 ms", "min–max ms", "peak RSS MiB", "req/login",
-         "ratio")
+        (
+            "tool",
+            "case",
+            "median ms",
+            "p25–p75 ms",
+            "min–max ms",
+            "peak RSS MiB",
+            "req/login",
+            "ratio",
+        )
     ]
     for key, entry in results.items():
         if entry.get("error"):
-            out.append((entry["tool"], entry["label"], "—", "—", "—", "—", "—",
-                         "could not run: " + entry["error"][:90]))
+            out.append(
+                (
+                    entry["tool"],
+                    entry["label"],
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                    "—",
+                    "could not run: " + entry["error"][:90],
+                )
+            )
             continue
         s = entry["seconds"]
         ratio = ""
@@ -89,12 +137,18 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         elif key == "floor.pass" and floor:
             ratio = f"{s['median'] / floor:.2f}× floor"
         rss = entry["max_rss_mib"]["median"]
-        out.append((
-            entry["tool"], entry["label"], _ms(s["median"]),
-            f"{_ms(s['p25'])}–{_ms(s['p75'])}", f"{_ms(s['min'])}–{_ms(s['max'])}",
-            f"{rss:.0f}", str(entry.get("requests", "")) if entry.get("requests") else "",
-            ratio,
-        ))
+        out.append(
+            (
+                entry["tool"],
+                entry["label"],
+                _ms(s["median"]),
+                f"{_ms(s['p25'])}–{_ms(s['p75'])}",
+                f"{_ms(s['min'])}–{_ms(s['max'])}",
+                f"{rss:.0f}",
+                str(entry.get("requests", "")) if entry.get("requests") else "",
+                ratio,
+            )
+        )
     return out
 
 
@@ -128,17 +182,24 @@ def verdict_text(v: dict[str, Any]) -> str:
     return f"{'PASS' if v['ok'] else 'FAIL'}: {got} (limit {limit})"
 
 
-def chart(results: dict[str, Any], verdicts: list[dict[str, Any]], path: Path,
-          subtitle: str) -> None:
+def chart(
+    results: dict[str, Any], verdicts: list[dict[str, Any]], path: Path, subtitle: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"okenv": "#2b7bba", "gimme-aws-creds": "#d95f02", "tokendito": "#7570b3",
-               "floor": "#888888"}
-    groups = [("Full login (s)", ["login"], 1.0), ("Cached calls and the floor (ms)",
-                                                   ["cached", "floor"], 1000.0)]
+    colours = {
+        "okenv": "#2b7bba",
+        "gimme-aws-creds": "#d95f02",
+        "tokendito": "#7570b3",
+        "floor": "#888888",
+    }
+    groups = [
+        ("Full login (s)", ["login"], 1.0),
+        ("Cached calls and the floor (ms)", ["cached", "floor"], 1000.0),
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.2), gridspec_kw={"width_ratios": [1, 1.6]})
     for ax, (title, wanted, scale) in zip(axes, groups, strict=True):
         names, medians, lows, highs, cols = [], [], [], [], []
@@ -161,8 +222,11 @@ def chart(results: dict[str, Any], verdicts: list[dict[str, Any]], path: Path,
         ax.barh(y, medians, xerr=[lows, highs], color=cols, capsize=3)
         shown = [e for e in results.values() if e["group"] in wanted]
         for yi, m, hi, entry in zip(y, medians, highs, shown, strict=True):
-            text = "could not run" if entry.get("error") else (
-                f"{m:.2f}" if scale == 1.0 else f"{m:.0f}")
+            text = (
+                "could not run"
+                if entry.get("error")
+                else (f"{m:.2f}" if scale == 1.0 else f"{m:.0f}")
+            )
             ax.text(m + hi, yi, "  " + text, va="center", fontsize=8)
         ax.set_yticks(y, names, fontsize=8)
         ax.set_title(title, fontsize=10)
@@ -176,8 +240,10 @@ def chart(results: dict[str, Any], verdicts: list[dict[str, Any]], path: Path,
                 ax.text(limit, max(y) + 0.45, " budget 2.5× floor", color="#c00", fontsize=8)
     passed = sum(1 for v in verdicts if v["ok"])
     checked = sum(1 for v in verdicts if v["ok"] is not None)
-    fig.suptitle(f"okenv vs gimme-aws-creds vs tokendito — budgets {passed}/{checked} met\n"
-                 f"{subtitle}", fontsize=10)
+    fig.suptitle(
+        f"okenv vs gimme-aws-creds vs tokendito — budgets {passed}/{checked} met\n{subtitle}",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

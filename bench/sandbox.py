@@ -36,8 +36,16 @@ DEAD_PROXY = "http://127.0.0.1:9"
 
 # Variables of the calling environment that must not reach any tool.
 _SCRUB_PREFIXES = ("AWS_", "OKENV_", "OKTA_", "GIMME_", "TOKENDITO_", "PYTHON", "REQUESTS_")
-_SCRUB_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "CURL_CA_BUNDLE",
-                "SSL_CERT_FILE", "SSL_CERT_DIR", "VIRTUAL_ENV"}
+_SCRUB_NAMES = {
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "VIRTUAL_ENV",
+}
 
 
 def make_ca(work: Path) -> tuple[Path, Path, Path]:
@@ -54,27 +62,68 @@ def make_ca(work: Path) -> tuple[Path, Path, Path]:
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True)
 
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-            "-keyout", str(ca_key), "-out", str(ca_crt),
-            "-subj", "/CN=okenv bench throwaway CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-            "-subj", "/CN=127.0.0.1")
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "30",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca_crt),
+        "-subj",
+        "/CN=okenv bench throwaway CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+        "-subj",
+        "/CN=127.0.0.1",
+    )
     ext.write_text(
         "basicConstraints=CA:FALSE\n"
         "keyUsage=critical,digitalSignature,keyEncipherment\n"
         "extendedKeyUsage=serverAuth\n"
         "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
     )
-    openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
-            "-CAcreateserial", "-days", "30", "-sha256", "-extfile", str(ext), "-out", str(crt))
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca_crt),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-sha256",
+        "-extfile",
+        str(ext),
+        "-out",
+        str(crt),
+    )
     return ca_crt, crt, key
 
 
 def _valid_for_a_day(crt: Path) -> bool:
-    result = subprocess.run(["openssl", "x509", "-checkend", "86400", "-noout", "-in", str(crt)],
-                            capture_output=True)
+    result = subprocess.run(
+        ["openssl", "x509", "-checkend", "86400", "-noout", "-in", str(crt)], capture_output=True
+    )
     return result.returncode == 0
 
 
@@ -88,7 +137,8 @@ def bench_okta(public_url: str | None = None, **options: Any) -> FakeOkta:
       factor first, then sends the code), through the fake's own sent-code handler.
     """
     okta = _fake_okta_class(public_url)(
-        **{"roles": [(ROLE_ARN, PROVIDER_ARN)], "session_duration": 3600, **options})
+        **{"roles": [(ROLE_ARN, PROVIDER_ARN)], "session_duration": 3600, **options}
+    )
     okta.factor_handlers["token:software:totp"] = _verify_sent_code_factor
 
     def webfinger(request: Request) -> Response:
@@ -146,8 +196,9 @@ def okta_over_https(ca_crt: Path, crt: Path, key: Path) -> Iterator[FakeOkta]:
     try:
         # The CA must verify the org, or every tool would fail for the wrong reason.
         ctx = ssl.create_default_context(cafile=str(ca_crt))
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                             urllib.request.HTTPSHandler(context=ctx))
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx)
+        )
         with opener.open(okta.url + "/.well-known/okta-organization", timeout=5) as answer:
             answer.read()
         okta.reset_log()
@@ -174,11 +225,20 @@ def moto_sts(work: Path) -> Iterator[MotoServer]:
     port = free_port()
     log = (work / "moto.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES)}
-    env.update({"AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "*",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    env.update(
+        {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "*",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -212,9 +272,9 @@ def base_env(ca_crt: Path, sts_url: str, home: Path) -> dict[str, str]:
     for name in ("config", "credentials"):
         (aws / name).touch()
     env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES
-        and not k.startswith("XDG_")
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES and not k.startswith("XDG_")
     }
     env.update(
         {

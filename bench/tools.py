@@ -62,8 +62,15 @@ def install_peer(name: str, work: Path, log: Path) -> tuple[Path | None, str | N
     with log.open("ab") as out:
         steps = [
             [base, "-m", "venv", str(venv)],
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-             "--disable-pip-version-check", spec],
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                spec,
+            ],
         ]
         for step in steps:
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -74,8 +81,9 @@ def install_peer(name: str, work: Path, log: Path) -> tuple[Path | None, str | N
     return venv / "bin", None
 
 
-def okenv_cases(env: dict[str, str], home: Path, okta_app_url: str, floor_json: Path,
-                python: Path) -> list[Case]:
+def okenv_cases(
+    env: dict[str, str], home: Path, okta_app_url: str, floor_json: Path, python: Path
+) -> list[Case]:
     config = home / "okenv.toml"
     cache = home / "okenv-cache"
     config.write_text(
@@ -129,24 +137,80 @@ region = "eu-west-1"
         return None if names == [PROFILE, f"{PROFILE}-other"] else f"unexpected: {out!r}"
 
     return [
-        Case("okenv.login", "okenv", "full login (empty cache)",
-             [okenv, "credential-process", PROFILE], env, "login",
-             prepare=empty_cache, check=creds_json, counts_requests=True),
-        Case("okenv.env", "okenv", "cached `env P --shell bash`",
-             [okenv, "env", PROFILE, "--shell", "bash"], env, "cached", check=exports),
-        Case("okenv.use", "okenv", "cached `env --shell bash P` (what `okenv use` runs)",
-             [okenv, "env", "--shell", "bash", PROFILE], env, "cached", check=exports),
-        Case("okenv.exec", "okenv", "cached `exec P -- true`",
-             [okenv, "exec", PROFILE, "--", "true"], env, "cached", check=_rc_only),
-        Case("okenv.credential_process", "okenv", "cached `credential-process P`",
-             [okenv, "credential-process", PROFILE], env, "cached", check=creds_json),
-        Case("okenv.complete", "okenv", 'completion `__complete-profiles ""`',
-             [okenv, "__complete-profiles", ""], env, "cached", check=profiles),
-        Case("floor.script", "floor", "stdlib script: JSON → 3 export lines",
-             [str(python), str(ROOT / "bench" / "floor.py"), str(floor_json)], env, "floor",
-             check=exports_floor),
-        Case("floor.pass", "floor", "`python -c pass`",
-             [str(python), "-c", "pass"], env, "floor", check=_rc_only),
+        Case(
+            "okenv.login",
+            "okenv",
+            "full login (empty cache)",
+            [okenv, "credential-process", PROFILE],
+            env,
+            "login",
+            prepare=empty_cache,
+            check=creds_json,
+            counts_requests=True,
+        ),
+        Case(
+            "okenv.env",
+            "okenv",
+            "cached `env P --shell bash`",
+            [okenv, "env", PROFILE, "--shell", "bash"],
+            env,
+            "cached",
+            check=exports,
+        ),
+        Case(
+            "okenv.use",
+            "okenv",
+            "cached `env --shell bash P` (what `okenv use` runs)",
+            [okenv, "env", "--shell", "bash", PROFILE],
+            env,
+            "cached",
+            check=exports,
+        ),
+        Case(
+            "okenv.exec",
+            "okenv",
+            "cached `exec P -- true`",
+            [okenv, "exec", PROFILE, "--", "true"],
+            env,
+            "cached",
+            check=_rc_only,
+        ),
+        Case(
+            "okenv.credential_process",
+            "okenv",
+            "cached `credential-process P`",
+            [okenv, "credential-process", PROFILE],
+            env,
+            "cached",
+            check=creds_json,
+        ),
+        Case(
+            "okenv.complete",
+            "okenv",
+            'completion `__complete-profiles ""`',
+            [okenv, "__complete-profiles", ""],
+            env,
+            "cached",
+            check=profiles,
+        ),
+        Case(
+            "floor.script",
+            "floor",
+            "stdlib script: JSON → 3 export lines",
+            [str(python), str(ROOT / "bench" / "floor.py"), str(floor_json)],
+            env,
+            "floor",
+            check=exports_floor,
+        ),
+        Case(
+            "floor.pass",
+            "floor",
+            "`python -c pass`",
+            [str(python), "-c", "pass"],
+            env,
+            "floor",
+            check=_rc_only,
+        ),
     ]
 
 
@@ -156,8 +220,7 @@ def exports_floor(out: str, err: str, rc: int) -> str | None:
     return None if out.count("export ") == 3 else f"unexpected: {out!r}"
 
 
-def gimme_case(bin_dir: Path, env: dict[str, str], home: Path, org_url: str,
-               app_url: str) -> Case:
+def gimme_case(bin_dir: Path, env: dict[str, str], home: Path, org_url: str, app_url: str) -> Case:
     ini = home / "okta_aws_login_config.ini"
     ini.write_text(
         f"""[DEFAULT]
@@ -200,9 +263,17 @@ device_token = okenvbenchdevicetoken0000000000
             return f"no credentials JSON on stdout: {out[:120]!r}"
         return None
 
-    return Case("gimme.login", "gimme-aws-creds", "full login (-o json)",
-                [str(bin_dir / "gimme-aws-creds"), "-o", "json"], env, "login",
-                prepare=code, check=check, counts_requests=True)
+    return Case(
+        "gimme.login",
+        "gimme-aws-creds",
+        "full login (-o json)",
+        [str(bin_dir / "gimme-aws-creds"), "-o", "json"],
+        env,
+        "login",
+        prepare=code,
+        check=check,
+        counts_requests=True,
+    )
 
 
 def tokendito_case(bin_dir: Path, env: dict[str, str], home: Path, app_url: str) -> Case:
@@ -229,6 +300,14 @@ def tokendito_case(bin_dir: Path, env: dict[str, str], home: Path, app_url: str)
         text = creds.read_text() if creds.exists() else ""
         return None if "aws_session_token" in text else f"no credentials in {creds}"
 
-    return Case("tokendito.login", "tokendito", "full login (--aws-role-arn)",
-                [str(bin_dir / "tokendito"), "--aws-role-arn", ROLE_ARN, "--quiet"], env,
-                "login", prepare=code, check=check, counts_requests=True)
+    return Case(
+        "tokendito.login",
+        "tokendito",
+        "full login (--aws-role-arn)",
+        [str(bin_dir / "tokendito"), "--aws-role-arn", ROLE_ARN, "--quiet"],
+        env,
+        "login",
+        prepare=code,
+        check=check,
+        counts_requests=True,
+    )

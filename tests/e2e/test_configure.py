@@ -102,15 +102,25 @@ def test_fresh_machine_through_the_terminal(fresh: Sandbox) -> None:
     assert child.exitstatus == 0, child.before
     assert DEFAULT_PASSWORD not in (child.before or "")
     assert sorted(names) == sorted(
-        ["123456789012-Admin", "210987654321-ReadOnly", "333344445555-Developer",
-         "333344445555-Deploy"]
+        [
+            "123456789012-Admin",
+            "210987654321-ReadOnly",
+            "333344445555-Developer",
+            "333344445555-Deploy",
+        ]
     )
     profiles = _profiles(fresh)
-    assert profiles["dev"] == {"app_url": f"{okta.url}/home/amazon_aws/{SECOND_APP}/272",
-                               "role": DEV}
+    assert profiles["dev"] == {
+        "app_url": f"{okta.url}/home/amazon_aws/{SECOND_APP}/272",
+        "role": DEV,
+    }
     assert profiles["123456789012-Admin"] == {"app_url": okta.app_url, "role": ADMIN}
-    assert set(profiles) == {"dev", "123456789012-Admin", "210987654321-ReadOnly",
-                             "333344445555-Deploy"}
+    assert set(profiles) == {
+        "dev",
+        "123456789012-Admin",
+        "210987654321-ReadOnly",
+        "333344445555-Deploy",
+    }
     data = tomllib.loads(fresh.config.read_text())
     assert data["defaults"] == {"username": DEFAULT_USERNAME}
     assert "password" not in fresh.config.read_text().lower()
@@ -142,7 +152,10 @@ def test_rerun_adds_new_roles_and_keeps_the_file(fresh: Sandbox) -> None:
     text = fresh.config.read_text()
     assert text.startswith(original)  # every byte that was there is still there, in order
     assert set(_profiles(fresh)) == {
-        "mine", "210987654321-ReadOnly", "333344445555-Developer", "333344445555-Deploy"
+        "mine",
+        "210987654321-ReadOnly",
+        "333344445555-Developer",
+        "333344445555-Deploy",
     }
     assert "+[profiles.333344445555-Deploy]" in result.stderr  # the diff
     again = fresh.run("configure", "--org", okta.url, "--all", "--yes")
@@ -156,15 +169,18 @@ def test_rerun_adds_new_roles_and_keeps_the_file(fresh: Sandbox) -> None:
     third = fresh.run("configure", "--org", okta.app_url, "--all", "--yes")
     assert third.returncode == 0, third.stderr
     assert set(_profiles(fresh)) - {"mine"} == {
-        "210987654321-ReadOnly", "333344445555-Developer", "333344445555-Deploy",
+        "210987654321-ReadOnly",
+        "333344445555-Developer",
+        "333344445555-Deploy",
         "123456789012-Billing",
     }
     assert fresh.config.read_text().startswith(text)
 
 
 def test_asks_nothing_with_flags_and_refuses_to_write_without_yes(fresh: Sandbox) -> None:
-    result = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
-                       "--all")
+    result = fresh.run(
+        "configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME, "--all"
+    )
     assert result.returncode == 3, result.stderr
     assert "pass --yes" in result.stderr
     assert not fresh.config.exists()
@@ -172,8 +188,9 @@ def test_asks_nothing_with_flags_and_refuses_to_write_without_yes(fresh: Sandbox
 
 def test_home_tabs_fallback(fresh: Sandbox) -> None:
     fresh.okta.app_links_mode = "missing"
-    result = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
-                       "--all", "--yes")
+    result = fresh.run(
+        "configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME, "--all", "--yes"
+    )
     assert result.returncode == 0, result.stderr
     assert "333344445555-Deploy" in _profiles(fresh)
     assert fresh.okta.count(path_prefix="/api/v1/users/me/home/tabs") == 1
@@ -184,14 +201,19 @@ def test_hostile_app_links_are_dropped(fresh: Sandbox) -> None:
     okta = fresh.okta
     good = f"{okta.url}/home/amazon_aws/{okta.app_instance}/272"
     okta.app_links_override = [
-        {"appName": "amazon_aws", "label": "evil", "linkUrl": "https://evil.example/home/amazon_aws/0oaevil/272"},
+        {
+            "appName": "amazon_aws",
+            "label": "evil",
+            "linkUrl": "https://evil.example/home/amazon_aws/0oaevil/272",
+        },
         {"appName": "amazon_aws", "label": "odd", "linkUrl": f"{okta.url}/home/other/0oa1/272"},
         {"appName": "amazon_aws", "label": "\x1b]0;pwned\x07AWS", "linkUrl": good},
         {"appName": "amazon_aws", "label": "q", "linkUrl": good + "?next=https://evil.example"},
         "not an object",
     ]
-    result = fresh.run("configure", "--org", okta.url, "--username", DEFAULT_USERNAME,
-                       "--all", "--yes")
+    result = fresh.run(
+        "configure", "--org", okta.url, "--username", DEFAULT_USERNAME, "--all", "--yes"
+    )
     assert result.returncode == 0, result.stderr
     assert {p["app_url"] for p in _profiles(fresh).values()} == {good}
     assert "evil" not in fresh.config.read_text()
@@ -200,12 +222,21 @@ def test_hostile_app_links_are_dropped(fresh: Sandbox) -> None:
 def test_idx_org_through_an_app_link(fresh: Sandbox) -> None:
     """Identity Engine: the app link signs in, and appLinks answers with the idx session."""
     fresh.okta.pipeline = "idx"
-    result = fresh.run("configure", "--org", fresh.okta.app_url, "--username",
-                       DEFAULT_USERNAME, "--all", "--yes")
+    result = fresh.run(
+        "configure", "--org", fresh.okta.app_url, "--username", DEFAULT_USERNAME, "--all", "--yes"
+    )
     assert result.returncode == 0, result.stderr
     assert "333344445555-Developer" in _profiles(fresh)
-    only_org = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
-                         "--all", "--yes", env={"OKENV_CACHE_DIR": str(fresh.home / "c2")})
+    only_org = fresh.run(
+        "configure",
+        "--org",
+        fresh.okta.url,
+        "--username",
+        DEFAULT_USERNAME,
+        "--all",
+        "--yes",
+        env={"OKENV_CACHE_DIR": str(fresh.home / "c2")},
+    )
     assert only_org.returncode == 2
     assert "give the AWS app's link" in only_org.stderr
 
@@ -216,8 +247,16 @@ def test_aws_config_for_botocore(fresh: Sandbox, tmp_path: Path) -> None:
     aws_config = fresh.home / ".aws" / "config"
     before = "# keep me\n[default]\nregion = us-west-2\n\n[profile other]\noutput = json\n"
     aws_config.write_text(before)
-    result = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
-                       "--all", "--yes", "--aws-config")
+    result = fresh.run(
+        "configure",
+        "--org",
+        fresh.okta.url,
+        "--username",
+        DEFAULT_USERNAME,
+        "--all",
+        "--yes",
+        "--aws-config",
+    )
     assert result.returncode == 0, result.stderr
     text = aws_config.read_text()
     assert text.startswith(before)
@@ -230,8 +269,13 @@ def test_aws_config_for_botocore(fresh: Sandbox, tmp_path: Path) -> None:
     )
     env = dict(fresh.env)
     env["AWS_CONFIG_FILE"] = str(aws_config)
-    done = subprocess.run([sys.executable, "-c", script, "210987654321-ReadOnly"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script, "210987654321-ReadOnly"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     key, has_token = done.stdout.split()
     assert key.startswith("ASIA") and has_token == "True"
@@ -244,8 +288,17 @@ def test_aws_config_for_botocore(fresh: Sandbox, tmp_path: Path) -> None:
 def test_debug_configure_leaks_no_secret(fresh: Sandbox) -> None:
     """configure --debug: the password and the TOTP seed appear nowhere it writes or says;
     stdout stays empty."""
-    result = fresh.run("configure", "--org", fresh.okta.url, "--username", DEFAULT_USERNAME,
-                       "--all", "--yes", "--aws-config", "--debug")
+    result = fresh.run(
+        "configure",
+        "--org",
+        fresh.okta.url,
+        "--username",
+        DEFAULT_USERNAME,
+        "--all",
+        "--yes",
+        "--aws-config",
+        "--debug",
+    )
     assert result.returncode == 0, result.stderr
     assert "okenv: debug:" in result.stderr
     assert result.stdout == ""

@@ -78,13 +78,13 @@ def secret_service(sandbox: Sandbox) -> Iterator[Sandbox]:
 
 def _stored(box: Sandbox, kind: str) -> str | None:
     """What the Secret Service holds for okenv (read with keyring in a child on that bus)."""
-    code = (
-        "import keyring, sys\n"
-        "print(repr(keyring.get_password(sys.argv[1], sys.argv[2])))\n"
-    )
+    code = "import keyring, sys\nprint(repr(keyring.get_password(sys.argv[1], sys.argv[2])))\n"
     result = subprocess.run(
         [sys.executable, "-c", code, f"okenv:{kind}:{box.okta.url.lower()}", DEFAULT_USERNAME],
-        env=box.env, capture_output=True, text=True, timeout=60,
+        env=box.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     value: str | None = eval(result.stdout)
@@ -100,7 +100,10 @@ def test_configure_remembers_and_login_asks_nothing(secret_service: Sandbox) -> 
     box.config.unlink()
     env = {k: v for k, v in box.env.items() if k not in ("OKENV_PASSWORD", "OKENV_TOTP_SECRET")}
     child = pexpect.spawn(
-        OKENV, ["configure", "--org", box.okta.url, "--all"], env=env, encoding="utf-8",
+        OKENV,
+        ["configure", "--org", box.okta.url, "--all"],
+        env=env,
+        encoding="utf-8",
         timeout=60,
     )
     child.expect("Okta username: ")

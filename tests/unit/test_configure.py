@@ -97,7 +97,7 @@ def test_proposed_names() -> None:
 def test_add_profiles_keeps_every_byte_and_existing_profiles() -> None:
     before = (
         "# top comment\n[defaults]\nregion = 'eu-west-1'  # why\n\n"
-        "[profiles.old]\nrole = \"x\"   # mine\n"
+        '[profiles.old]\nrole = "x"   # mine\n'
     )
     after = add_profiles(
         before,
@@ -138,7 +138,9 @@ def test_okenv_command_survives_botocore_splitting(
     script.chmod(0o755)
     monkeypatch.setattr("sys.argv", [str(script)])
     assert shlex.split(okenv_command() + " credential-process p") == [
-        str(script), "credential-process", "p"
+        str(script),
+        "credential-process",
+        "p",
     ]
     monkeypatch.setattr("sys.argv", ["-c"])
     assert shlex.split(okenv_command())[1:] == ["-m", "okenv"]

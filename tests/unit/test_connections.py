@@ -43,7 +43,11 @@ def test_warm_up_connection_serves_both_hops(counted: latency.Log) -> None:
         role=assertion.roles[0], assertion=assertion, duration=3600, region="us-east-1"
     )
     second = sts.assume_role(
-        source=first, role_arn=DEPLOY, session_name="okenv", duration=3600, region=None,
+        source=first,
+        role_arn=DEPLOY,
+        session_name="okenv",
+        duration=3600,
+        region=None,
         endpoint_region="us-east-1",
     )
     assert second.role_arn == DEPLOY
@@ -58,7 +62,11 @@ def test_without_warm_up_the_calls_still_share_one_connection(counted: latency.L
         role=assertion.roles[0], assertion=assertion, duration=3600, region="us-east-1"
     )
     sts.assume_role(
-        source=first, role_arn=DEPLOY, session_name="okenv", duration=3600, region=None,
+        source=first,
+        role_arn=DEPLOY,
+        session_name="okenv",
+        duration=3600,
+        region=None,
         endpoint_region="us-east-1",
     )
     opened, _ = counted.take()
@@ -72,8 +80,10 @@ def test_the_alias_page_reuses_the_connection_opened_while_okta_answers() -> Non
     from tests.fakes.signin import FakeSignin
 
     log = latency.Log()
-    roles = [(ADMIN, PROVIDER), ("arn:aws:iam::210987654321:role/Dev",
-                                 "arn:aws:iam::210987654321:saml-provider/Okta")]
+    roles = [
+        (ADMIN, PROVIDER),
+        ("arn:aws:iam::210987654321:role/Dev", "arn:aws:iam::210987654321:saml-provider/Okta"),
+    ]
     with FakeSignin(aliases={"123456789012": "prod-main"}) as signin, latency.loop() as runner:
         proxy = latency.DelayProxy(runner, "signin", ("127.0.0.1", signin.port), log)
         port = proxy.start()
