@@ -68,18 +68,15 @@ class _PlainStatus:
     def __init__(self, write: Callable[[str], None], message: str) -> None:
         self._out = write
         self._message = message
-        self._write(message)
-
-    def _write(self, text: str) -> None:
-        self._out(text)
+        self._out(message)
 
     def update(self, message: str) -> None:
         if message != self._message:
             self._message = message
-            self._write(message)
+            self._out(message)
 
     def note(self, message: str) -> None:
-        self._write(message)
+        self._out(message)
 
 
 @contextmanager

@@ -89,8 +89,9 @@ def captured(*, debug: bool = True) -> Iterator[list[str]]:
     global REPORTER
     lines: list[str] = []
     saved = REPORTER
-    REPORTER = Reporter(lambda text: lines.append(text.removeprefix(PREFIX).rstrip("\n")))
-    REPORTER.debug = debug
+    REPORTER = Reporter(
+        lambda text: lines.append(text.removeprefix(PREFIX).rstrip("\n")), debug=debug
+    )
     try:
         yield lines
     finally:

@@ -8,6 +8,7 @@ host.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import math
@@ -47,21 +48,21 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 SOUP_CONFIG = {"features": "html.parser"}
-_PRELOAD: list[threading.Thread] = []
 
 
+@functools.cache
 def _preload_pages() -> None:
     """Import MechanicalSoup (and BeautifulSoup) in a thread, once: only the pages need it,
     and the first of them comes after the primary auth and the factor, so ~60 ms of imports
     run while those requests wait for Okta (the GIL is free then) instead of before them.
     requests is imported already, so the two threads never wait on each other's imports."""
-    if not _PRELOAD and "mechanicalsoup" not in sys.modules:
-        thread = threading.Thread(
-            target=importlib.import_module, args=("mechanicalsoup",), name="okenv-preload"
-        )
-        thread.daemon = True
-        _PRELOAD.append(thread)
-        thread.start()
+    if "mechanicalsoup" not in sys.modules:
+        threading.Thread(
+            target=importlib.import_module,
+            args=("mechanicalsoup",),
+            name="okenv-preload",
+            daemon=True,
+        ).start()
 
 
 class OktaHttp:
