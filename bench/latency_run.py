@@ -211,13 +211,7 @@ role = "prod-main/Admin"
 """)
     cache = home / "cache"
     snapshot = home / "cache-after-login"
-    env.update(
-        OKENV_CONFIG=str(config),
-        OKENV_CACHE_DIR=str(cache),
-        OKENV_PASSWORD=DEFAULT_PASSWORD,
-        OKENV_TOTP_SECRET=DEFAULT_TOTP_SECRET,
-        SHELL="/bin/bash",
-    )
+    env.update(tools.okenv_settings(config, cache))
     alias_env = {
         **env,
         "AWS_ENDPOINT_URL_STS": net.fake_sts_url,

@@ -81,6 +81,18 @@ def install_peer(name: str, work: Path, log: Path) -> tuple[Path | None, str | N
     return venv / "bin", None
 
 
+def okenv_settings(config: Path, cache: Path) -> dict[str, str]:
+    """What every okenv run of the bench is given: its config, a cache of its own, the
+    secrets of a non-interactive login and bash as the shell."""
+    return {
+        "OKENV_CONFIG": str(config),
+        "OKENV_CACHE_DIR": str(cache),
+        "OKENV_PASSWORD": DEFAULT_PASSWORD,
+        "OKENV_TOTP_SECRET": DEFAULT_TOTP_SECRET,
+        "SHELL": "/bin/bash",
+    }
+
+
 def okenv_cases(
     env: dict[str, str], home: Path, okta_app_url: str, floor_json: Path, python: Path
 ) -> list[Case]:
@@ -102,13 +114,7 @@ region = "eu-west-1"
 """
     )
     env = dict(env)
-    env.update(
-        OKENV_CONFIG=str(config),
-        OKENV_CACHE_DIR=str(cache),
-        OKENV_PASSWORD=DEFAULT_PASSWORD,
-        OKENV_TOTP_SECRET=DEFAULT_TOTP_SECRET,
-        SHELL="/bin/bash",
-    )
+    env.update(okenv_settings(config, cache))
     okenv = str(PROJECT_BIN / "okenv")
 
     def empty_cache() -> dict[str, str]:
